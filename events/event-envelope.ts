@@ -1,0 +1,21 @@
+import type { KeyEvent } from './key-events';
+
+/** Who caused an event and in answer to what; stored beside every event. */
+export interface EventMetadata {
+  actor: string;
+  requestId: string;
+  /** The request or event this one answers; the request id for a direct command. */
+  causationId: string;
+  /** Ties together everything one client operation caused across requests. */
+  correlationId: string;
+}
+
+/** An event as it stands in the log. */
+export type StoredEvent<E extends KeyEvent = KeyEvent> = E & {
+  position: number;
+  streamId: string;
+  streamVersion: number;
+  schemaVersion: number;
+  metadata: EventMetadata;
+  recordedAt: string;
+};

@@ -1,0 +1,62 @@
+// The facts this service records, one per thing that happened to an API key.
+// This file is the only place event types and payloads are defined; a change to a
+// payload's shape bumps its schema version so old events stay readable.
+
+export const KEY_STATUSES = ['ACTIVE', 'INACTIVE', 'DELETED'] as const;
+export type KeyStatus = (typeof KEY_STATUSES)[number];
+
+/** A new key exists. Holds the SHA-256 of its secret, never the secret itself. */
+export interface KeyGenerated {
+  type: 'KeyGenerated';
+  data: {
+    keyId: string;
+    projectId: string;
+    name: string;
+    environment: string;
+    secretHash: string;
+    maskedKey: string;
+  };
+}
+
+export interface KeyDeactivated {
+  type: 'KeyDeactivated';
+  data: { keyId: string; projectId: string; reason: string | null };
+}
+
+export interface KeyReactivated {
+  type: 'KeyReactivated';
+  data: { keyId: string; projectId: string; reason: string | null };
+}
+
+/** Permanent: the key never verifies again and accepts no further command. */
+export interface KeyDeleted {
+  type: 'KeyDeleted';
+  data: { keyId: string; projectId: string; reason: string | null; previousStatus: 'ACTIVE' | 'INACTIVE' };
+}
+
+/** A verification presented this key's secret; outcome says whether it was accepted. */
+export interface KeyUsed {
+  type: 'KeyUsed';
+  data: { keyId: string; projectId: string; outcome: 'VALID' | 'INACTIVE' };
+}
+
+export type KeyEvent = KeyGenerated | KeyDeactivated | KeyReactivated | KeyDeleted | KeyUsed;
+export type KeyEventType = KeyEvent['type'];
+
+/** Current schema version of each event's payload, stored beside it in the log. */
+export const EVENT_SCHEMA_VERSIONS: Record<KeyEventType, number> = {
+  KeyGenerated: 1,
+  KeyDeactivated: 1,
+  KeyReactivated: 1,
+  KeyDeleted: 1,
+  KeyUsed: 1,
+};
+
+export const KEY_EVENT_TYPES = Object.keys(EVENT_SCHEMA_VERSIONS) as KeyEventType[];
+
+/** Events that change a key's lifecycle; usage is recorded on a stream of its own. */
+export type LifecycleEvent = Exclude<KeyEvent, KeyUsed>;
+
+export function isKeyEventType(type: string): type is KeyEventType {
+  return Object.prototype.hasOwnProperty.call(EVENT_SCHEMA_VERSIONS, type);
+}

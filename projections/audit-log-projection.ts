@@ -1,0 +1,48 @@
+import type { Kysely } from 'kysely';
+import type { StoredEvent } from '../events/event-envelope';
+import type { Database } from '../src/store/schema';
+
+/** One field an event changed, as the audit log shows it. */
+export interface AuditChange {
+  field: string;
+  from: string | null;
+  to: string | null;
+}
+
+/** Appends one audit_events row per event: who did what, when, to which key. */
+export async function projectAuditEvent(db: Kysely<Database>, event: StoredEvent): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      position: event.position,
+      key_id: event.data.keyId,
+      project_id: event.data.projectId,
+      type: event.type,
+      actor: event.metadata.actor,
+      request_id: event.metadata.requestId,
+      occurred_at: event.recordedAt,
+      reason: 'reason' in event.data ? event.data.reason : null,
+      outcome: event.type === 'KeyUsed' ? event.data.outcome : null,
+      changes: JSON.stringify(changesOf(event)),
+    })
+    .execute();
+}
+
+function changesOf(event: StoredEvent): AuditChange[] {
+  switch (event.type) {
+    case 'KeyGenerated':
+      return [
+        { field: 'status', from: null, to: 'ACTIVE' },
+        { field: 'name', from: null, to: event.data.name },
+        { field: 'environment', from: null, to: event.data.environment },
+      ];
+    case 'KeyDeactivated':
+      return [{ field: 'status', from: 'ACTIVE', to: 'INACTIVE' }];
+    case 'KeyReactivated':
+      return [{ field: 'status', from: 'INACTIVE', to: 'ACTIVE' }];
+    case 'KeyDeleted':
+      return [{ field: 'status', from: event.data.previousStatus, to: 'DELETED' }];
+    case 'KeyUsed':
+      return event.data.outcome === 'VALID' ? [{ field: 'lastUsedAt', from: null, to: event.recordedAt }] : [];
+  }
+}

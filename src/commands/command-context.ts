@@ -1,0 +1,9 @@
+import type { EventMetadata } from '../../events/event-envelope';
+import type { Db } from '../store/database';
+
+/** What every command needs besides its own input: where to write, who asks, and the time. */
+export interface CommandContext {
+  db: Db;
+  metadata: EventMetadata;
+  now: () => Date;
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { ValidationError } from '../domain/errors';
+import { ENVIRONMENT_PATTERN } from '../secrets/api-key-secret';
+
+// Input rules, applied before any command is decided so rejected input writes nothing.
+// Text is NFC-normalised and trimmed; lengths count Unicode code points, so emoji and
+// right-to-left scripts are stored as sent and measured as a person would count them.
+
+const CONTROL_CHARACTERS = /\p{Cc}/u;
+const codePoints = (text: string) => [...text].length;
+
+const text = (field: string, max: number) =>
+  z
+    .string()
+    .transform((value) => value.normalize('NFC').trim())
+    .refine((value) => !CONTROL_CHARACTERS.test(value), `${field} must not contain control characters`)
+    .refine((value) => codePoints(value) <= max, `${field} must be at most ${max} characters`);
+
+export const keyName = text('name', 100).refine((value) => value.length > 0, 'name must not be empty');
+
+/** Empty or absent means no reason given. */
+export const reason = text('reason', 500)
+  .nullish()
+  .transform((value) => (value ? value : null));
+
+/** The platform's own project id: opaque to us, but kept to characters safe in URLs and logs. */
+export const projectId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'projectId must be 1-128 letters, digits, or . _ : - and start with a letter or digit');
+
+export const environment = z
+  .string()
+  .regex(ENVIRONMENT_PATTERN, 'environment must be 2-16 lowercase letters or digits, starting with a letter (for example live, test, staging)');
+
+export const generateKeyInput = z.object({ projectId, name: keyName, environment });
+export const changeKeyInput = z.object({ reason });
+
+/** Parses with a zod schema, turning its issues into our ValidationError. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, pathPrefix = 'input'): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ValidationError(
+    result.error.issues.map((issue) => ({ path: [pathPrefix, ...issue.path].join('.'), message: issue.message })),
+  );
+}

@@ -1,0 +1,41 @@
+import DataLoader from 'dataloader';
+import { findApiKeysByIds, type ApiKeyRow } from '../queries/api-key-queries';
+import { latestAuditEventsOfKeys, type AuditEventRow } from '../queries/audit-queries';
+import type { Db } from '../store/database';
+
+export interface HistoryPageKey {
+  keyId: string;
+  limit: number;
+  beforePosition: number | null;
+}
+
+/** Created per request: batches what a list fans out to, and never caches across requests. */
+export function createLoaders(db: Db) {
+  return {
+    apiKeyById: new DataLoader<string, ApiKeyRow | null>(async (ids) => {
+      const byId = new Map((await findApiKeysByIds(db, ids)).map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+
+    auditHistory: new DataLoader<HistoryPageKey, AuditEventRow[], string>(
+      async (pages) => {
+        // Keys asking for the same page shape share one windowed query.
+        const groups = new Map<string, HistoryPageKey[]>();
+        for (const page of pages) {
+          const shape = `${page.limit}|${page.beforePosition}`;
+          groups.set(shape, [...(groups.get(shape) ?? []), page]);
+        }
+        const rowsByPage = new Map<HistoryPageKey, AuditEventRow[]>();
+        for (const group of groups.values()) {
+          const { limit, beforePosition } = group[0]!;
+          const rows = await latestAuditEventsOfKeys(db, group.map((page) => page.keyId), { limit, beforePosition });
+          for (const page of group) rowsByPage.set(page, rows.filter((row) => row.key_id === page.keyId));
+        }
+        return pages.map((page) => rowsByPage.get(page) ?? []);
+      },
+      { cacheKeyFn: (page) => `${page.keyId}|${page.limit}|${page.beforePosition}` },
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

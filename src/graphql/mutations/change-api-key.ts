@@ -1,0 +1,43 @@
+import { changeApiKey, type KeyChange } from '../../commands/api-key-commands';
+import { builder } from '../builder';
+import { commandContext } from '../context';
+import { parseGlobalId } from '../global-id';
+import { ApiKeyRef } from '../types/api-key';
+import { KEY_CHANGE_ERRORS } from '../types/errors';
+import { loadKeyOrFail } from './load-key';
+
+// deactivate, reactivate and delete share one input shape and one flow; each
+// still gets its own input, payload and result type, as Relay conventions ask.
+const changes: { field: string; command: KeyChange; description: string }[] = [
+  { field: 'deactivateApiKey', command: 'DeactivateKey', description: 'Stops an active key from verifying; reversible.' },
+  { field: 'reactivateApiKey', command: 'ReactivateKey', description: 'Lets a deactivated key verify again.' },
+  { field: 'deleteApiKey', command: 'DeleteKey', description: 'Permanently revokes a key; anything using it loses access at once.' },
+];
+
+for (const { field, command, description } of changes) {
+  const typeName = field[0]!.toUpperCase() + field.slice(1);
+  const Input = builder.inputType(`${typeName}Input`, {
+    fields: (t) => ({
+      id: t.id({ required: true }),
+      reason: t.string({ description: 'Why; shown in the key’s history and the audit log. At most 500 characters.' }),
+    }),
+  });
+  const Payload = builder.objectRef<{ keyId: string }>(`${typeName}Payload`).implement({
+    fields: (t) => ({
+      apiKey: t.field({ type: ApiKeyRef, resolve: (payload, _args, ctx) => loadKeyOrFail(ctx, payload.keyId) }),
+    }),
+  });
+  builder.mutationField(field, (t) =>
+    t.field({
+      type: Payload,
+      description,
+      errors: { types: KEY_CHANGE_ERRORS, union: { name: `${typeName}Result` } },
+      args: { input: t.arg({ type: Input, required: true }) },
+      resolve: async (_root, { input }, ctx) => {
+        const keyId = parseGlobalId(String(input.id), 'ApiKey', 'input.id');
+        await changeApiKey(commandContext(ctx), command, keyId, input);
+        return { keyId };
+      },
+    }),
+  );
+}

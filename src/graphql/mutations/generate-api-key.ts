@@ -1,0 +1,30 @@
+import { generateApiKey } from '../../commands/api-key-commands';
+import { ValidationError } from '../../domain/errors';
+import { builder } from '../builder';
+import { commandContext } from '../context';
+import { ApiKeyRef } from '../types/api-key';
+import { loadKeyOrFail } from './load-key';
+
+const GenerateApiKeyInput = builder.inputType('GenerateApiKeyInput', {
+  fields: (t) => ({
+    projectId: t.string({ required: true }),
+    name: t.string({ required: true, description: '1-100 characters after trimming; no control characters.' }),
+    environment: t.string({ required: true, description: '2-16 lowercase letters or digits, starting with a letter: live, test, staging…' }),
+  }),
+});
+
+const GenerateApiKeyPayload = builder.objectRef<{ keyId: string; secret: string }>('GenerateApiKeyPayload').implement({
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKeyRef, resolve: (payload, _args, ctx) => loadKeyOrFail(ctx, payload.keyId) }),
+    secret: t.exposeString('secret', { description: 'The full key. Shown this once: it is stored only as a hash.' }),
+  }),
+});
+
+builder.mutationField('generateApiKey', (t) =>
+  t.field({
+    type: GenerateApiKeyPayload,
+    errors: { types: [ValidationError], union: { name: 'GenerateApiKeyResult' } },
+    args: { input: t.arg({ type: GenerateApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => generateApiKey(commandContext(ctx), input),
+  }),
+);

@@ -1,0 +1,43 @@
+import type { KeyStatus } from '../../../events/key-events';
+import type { ApiKeyRow } from '../../queries/api-key-queries';
+import { builder } from '../builder';
+import { fetchSize, parsePage, toConnection } from '../pagination';
+import { AuditEventConnection } from './audit-event';
+import { ApiKeyStatusEnum } from './enums';
+
+export const ApiKeyRef = builder.objectRef<ApiKeyRow>('ApiKey');
+
+builder.node(ApiKeyRef, {
+  description: 'A named credential of a project. Its secret is shown once, when generated, and never stored.',
+  id: { resolve: (key) => key.id },
+  loadMany: (ids, ctx) => Promise.all(ids.map((id) => ctx.loaders.apiKeyById.load(id))),
+  fields: (t) => ({
+    projectId: t.exposeString('project_id', { description: 'The platform’s own id of the project the key belongs to.' }),
+    name: t.exposeString('name'),
+    environment: t.exposeString('environment'),
+    maskedKey: t.exposeString('masked_key', { description: 'Prefix plus the first and last characters, to tell keys apart.' }),
+    status: t.field({ type: ApiKeyStatusEnum, resolve: (key) => key.status as KeyStatus }),
+    createdAt: t.field({ type: 'DateTime', resolve: (key) => key.created_at }),
+    createdBy: t.exposeString('created_by'),
+    lastUsedAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.last_used_at }),
+    usageCount: t.exposeInt('usage_count', { description: 'Verifications that presented this key, accepted or not.' }),
+    deactivatedAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.deactivated_at }),
+    deletedAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.deleted_at }),
+    statusChangedAt: t.field({ type: 'DateTime', resolve: (key) => key.status_changed_at }),
+    statusChangedBy: t.exposeString('status_changed_by'),
+    statusReason: t.exposeString('status_reason', { nullable: true, description: 'The reason given with the last status change.' }),
+    version: t.exposeInt('version', { description: 'Number of lifecycle events the key has; grows with every change.' }),
+    auditHistory: t.field({
+      type: AuditEventConnection,
+      description: 'What happened to this key, newest first.',
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: async (key, args, ctx) => {
+        const page = parsePage('AuditEvent', args);
+        const rows = await ctx.loaders.auditHistory.load({ keyId: key.id, limit: fetchSize(page), beforePosition: page.beforePosition });
+        return toConnection('AuditEvent', rows, page, (row) => row.position);
+      },
+    }),
+  }),
+});
+
+export const ApiKeyConnection = builder.connectionObject({ type: ApiKeyRef, name: 'ApiKeyConnection' });

@@ -1,0 +1,41 @@
+import type { AuditChange } from '../../../projections/audit-log-projection';
+import type { KeyEventType } from '../../../events/key-events';
+import { findAuditEventsByPositions, type AuditEventRow } from '../../queries/audit-queries';
+import { builder } from '../builder';
+import { encodeGlobalID } from '../global-id';
+import { ApiKeyRef } from './api-key';
+import { AuditEventTypeEnum } from './enums';
+
+export const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent');
+
+const AuditChangeRef = builder.objectRef<AuditChange>('AuditChange').implement({
+  fields: (t) => ({
+    field: t.exposeString('field'),
+    from: t.exposeString('from', { nullable: true }),
+    to: t.exposeString('to', { nullable: true }),
+  }),
+});
+
+builder.node(AuditEventRef, {
+  description: 'One event of the log: who did what, when, to which key.',
+  id: { resolve: (row) => row.position, parse: Number },
+  loadMany: (positions, ctx) => findAuditEventsByPositions(ctx.db, positions),
+  fields: (t) => ({
+    type: t.field({ type: AuditEventTypeEnum, resolve: (row) => row.type as KeyEventType }),
+    occurredAt: t.field({ type: 'DateTime', resolve: (row) => row.occurred_at }),
+    actor: t.exposeString('actor', { description: 'Who caused the event.' }),
+    requestId: t.exposeString('request_id', { description: 'The request that caused it (the X-Request-Id it was answered with).' }),
+    projectId: t.exposeString('project_id'),
+    keyId: t.id({ resolve: (row) => encodeGlobalID('ApiKey', row.key_id) }),
+    key: t.field({
+      type: ApiKeyRef,
+      nullable: true,
+      resolve: (row, _args, ctx) => ctx.loaders.apiKeyById.load(row.key_id),
+    }),
+    reason: t.exposeString('reason', { nullable: true }),
+    outcome: t.exposeString('outcome', { nullable: true, description: 'For KeyUsed: VALID or INACTIVE.' }),
+    changes: t.field({ type: [AuditChangeRef], resolve: (row) => JSON.parse(row.changes) as AuditChange[] }),
+  }),
+});
+
+export const AuditEventConnection = builder.connectionObject({ type: AuditEventRef, name: 'AuditEventConnection' });

@@ -1,0 +1,81 @@
+import { parseInput, projectId as projectIdRule } from '../../commands/inputs';
+import { listProjectApiKeys } from '../../queries/api-key-queries';
+import { listAuditEvents } from '../../queries/audit-queries';
+import { builder } from '../builder';
+import { parseGlobalId } from '../global-id';
+import { fetchSize, parsePage, toConnection } from '../pagination';
+import { ApiKeyConnection } from './api-key';
+import { AuditEventConnection } from './audit-event';
+import { ApiKeyStatusEnum, AuditEventTypeEnum } from './enums';
+
+/** A project is the platform's; we know it only by its id and the keys filed under it. */
+export interface Project {
+  projectId: string;
+}
+
+export const ProjectRef = builder.objectRef<Project>('Project');
+
+export function loadProject(id: string): Project {
+  return { projectId: parseInput(projectIdRule, id, 'id') };
+}
+
+const ApiKeyFilter = builder.inputType('ApiKeyFilter', {
+  fields: (t) => ({
+    status: t.field({ type: ApiKeyStatusEnum, description: 'Only keys in this status. Without it, deleted keys are left out.' }),
+    environment: t.string(),
+    unusedSince: t.field({ type: 'DateTime', description: 'Only keys not used since then; a key never used counts from its creation.' }),
+  }),
+});
+
+const AuditLogFilter = builder.inputType('AuditLogFilter', {
+  fields: (t) => ({
+    types: t.field({ type: [AuditEventTypeEnum] }),
+    keyId: t.id({ description: 'Only events of this key.' }),
+    actor: t.string(),
+    from: t.field({ type: 'DateTime', description: 'Events at or after this time.' }),
+    to: t.field({ type: 'DateTime', description: 'Events before this time.' }),
+  }),
+});
+
+builder.node(ProjectRef, {
+  id: { resolve: (project) => project.projectId },
+  loadOne: (id) => loadProject(id),
+  fields: (t) => ({
+    projectId: t.exposeString('projectId'),
+    apiKeys: t.field({
+      type: ApiKeyConnection,
+      description: 'The project’s keys, newest first.',
+      args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: ApiKeyFilter }) },
+      resolve: async (project, args, ctx) => {
+        const page = parsePage('ApiKey', args);
+        const rows = await listProjectApiKeys(ctx.db, project.projectId, args.filter ?? {}, {
+          limit: fetchSize(page),
+          beforePosition: page.beforePosition,
+        });
+        return toConnection('ApiKey', rows, page, (row) => row.created_position);
+      },
+    }),
+    auditLog: t.field({
+      type: AuditEventConnection,
+      description: 'Everything that happened to the project’s keys, newest first.',
+      args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: AuditLogFilter }) },
+      resolve: async (project, args, ctx) => {
+        const page = parsePage('AuditEvent', args);
+        const filter = args.filter ?? {};
+        const rows = await listAuditEvents(
+          ctx.db,
+          {
+            projectId: project.projectId,
+            keyId: filter.keyId ? parseGlobalId(String(filter.keyId), 'ApiKey', 'filter.keyId') : undefined,
+            types: filter.types,
+            actor: filter.actor,
+            from: filter.from,
+            to: filter.to,
+          },
+          { limit: fetchSize(page), beforePosition: page.beforePosition },
+        );
+        return toConnection('AuditEvent', rows, page, (row) => row.position);
+      },
+    }),
+  }),
+});

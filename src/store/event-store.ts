@@ -1,0 +1,95 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { EventMetadata, StoredEvent } from '../../events/event-envelope';
+import { EVENT_SCHEMA_VERSIONS, isKeyEventType, type KeyEvent } from '../../events/key-events';
+import { ConflictError } from '../domain/errors';
+import type { Database, EventsTable } from './schema';
+
+/** The stream version a writer read before deciding, or 'end' to append after whatever is there. */
+export type ExpectedVersion = number | 'end';
+
+export interface AppendOptions {
+  metadata: EventMetadata;
+  recordedAt: string;
+}
+
+/**
+ * Appends events to one stream inside the caller's transaction, so the caller can
+ * update projections in the same commit. The unique (stream_id, stream_version)
+ * constraint is what rejects a concurrent writer; the version check before it only
+ * turns a stale expectation into the same Conflict without relying on it.
+ */
+export async function appendToStream(
+  trx: Transaction<Database>,
+  streamId: string,
+  expected: ExpectedVersion,
+  events: KeyEvent[],
+  { metadata, recordedAt }: AppendOptions,
+): Promise<StoredEvent[]> {
+  const current = await currentStreamVersion(trx, streamId);
+  if (expected !== 'end' && expected !== current) throw new ConflictError(streamId, expected);
+
+  const rows = events.map((event, index) => ({
+    stream_id: streamId,
+    stream_version: current + index + 1,
+    type: event.type,
+    schema_version: EVENT_SCHEMA_VERSIONS[event.type],
+    data: JSON.stringify(event.data),
+    metadata: JSON.stringify(metadata),
+    recorded_at: recordedAt,
+  }));
+  try {
+    const inserted = await trx.insertInto('events').values(rows).returningAll().execute();
+    return inserted.map(toStoredEvent);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(streamId, current);
+    throw error;
+  }
+}
+
+export async function currentStreamVersion(db: Kysely<Database>, streamId: string): Promise<number> {
+  const row = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max('stream_version').as('version'))
+    .where('stream_id', '=', streamId)
+    .executeTakeFirst();
+  return Number(row?.version ?? 0);
+}
+
+export async function readStream(db: Kysely<Database>, streamId: string): Promise<StoredEvent[]> {
+  const rows = await db.selectFrom('events').selectAll().where('stream_id', '=', streamId).orderBy('stream_version').execute();
+  return rows.map(toStoredEvent);
+}
+
+/** Reads the global log in position order, a batch at a time. */
+export async function readAll(db: Kysely<Database>, afterPosition: number, limit: number): Promise<StoredEvent[]> {
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('position', '>', afterPosition)
+    .orderBy('position')
+    .limit(limit)
+    .execute();
+  return rows.map(toStoredEvent);
+}
+
+export function toStoredEvent(row: Selectable<EventsTable>): StoredEvent {
+  if (!isKeyEventType(row.type)) throw new Error(`Unknown event type in the log at position ${row.position}`);
+  if (row.schema_version > EVENT_SCHEMA_VERSIONS[row.type]) {
+    throw new Error(`Event at position ${row.position} has a newer schema version than this build understands`);
+  }
+  return {
+    type: row.type,
+    data: JSON.parse(row.data),
+    position: Number(row.position),
+    streamId: row.stream_id,
+    streamVersion: Number(row.stream_version),
+    schemaVersion: row.schema_version,
+    metadata: JSON.parse(row.metadata),
+    recordedAt: row.recorded_at,
+  } as StoredEvent;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}

@@ -1,0 +1,70 @@
+import { type Kysely, type Migration, Migrator } from 'kysely';
+
+// Migrations live in code so the server and `npm run rebuild` apply the same ones
+// without a directory lookup at run time.
+const migrations: Record<string, Migration> = {
+  '0001_event_log_and_projections': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('events')
+        // SQLite-specific: AUTOINCREMENT never reuses a position, even after a rollback.
+        .addColumn('position', 'integer', (col) => col.primaryKey().autoIncrement())
+        .addColumn('stream_id', 'text', (col) => col.notNull())
+        .addColumn('stream_version', 'integer', (col) => col.notNull())
+        .addColumn('type', 'text', (col) => col.notNull())
+        .addColumn('schema_version', 'integer', (col) => col.notNull())
+        .addColumn('data', 'text', (col) => col.notNull())
+        .addColumn('metadata', 'text', (col) => col.notNull())
+        .addColumn('recorded_at', 'text', (col) => col.notNull())
+        // Optimistic concurrency: two writers that read the same version cannot both append.
+        .addUniqueConstraint('events_stream_version_unique', ['stream_id', 'stream_version'])
+        .execute();
+
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('project_id', 'text', (col) => col.notNull())
+        .addColumn('name', 'text', (col) => col.notNull())
+        .addColumn('environment', 'text', (col) => col.notNull())
+        .addColumn('key_hash', 'text', (col) => col.notNull().unique())
+        .addColumn('masked_key', 'text', (col) => col.notNull())
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('created_by', 'text', (col) => col.notNull())
+        .addColumn('created_position', 'integer', (col) => col.notNull())
+        .addColumn('last_used_at', 'text')
+        .addColumn('usage_count', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('deactivated_at', 'text')
+        .addColumn('deleted_at', 'text')
+        .addColumn('status_changed_at', 'text', (col) => col.notNull())
+        .addColumn('status_changed_by', 'text', (col) => col.notNull())
+        .addColumn('status_reason', 'text')
+        .addColumn('version', 'integer', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('api_keys_by_project').on('api_keys').columns(['project_id', 'created_position']).execute();
+
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('position', 'integer', (col) => col.primaryKey())
+        .addColumn('key_id', 'text', (col) => col.notNull())
+        .addColumn('project_id', 'text', (col) => col.notNull())
+        .addColumn('type', 'text', (col) => col.notNull())
+        .addColumn('actor', 'text', (col) => col.notNull())
+        .addColumn('request_id', 'text', (col) => col.notNull())
+        .addColumn('occurred_at', 'text', (col) => col.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('outcome', 'text')
+        .addColumn('changes', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('audit_events_by_project').on('audit_events').columns(['project_id', 'position']).execute();
+      await db.schema.createIndex('audit_events_by_key').on('audit_events').columns(['key_id', 'position']).execute();
+    },
+  },
+};
+
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
+

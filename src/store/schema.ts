@@ -1,0 +1,55 @@
+import type { Generated } from 'kysely';
+
+// Table shapes as Kysely sees them. Times are ISO-8601 UTC strings and JSON is
+// text, so the same queries read alike on SQLite and PostgreSQL.
+
+export interface EventsTable {
+  position: Generated<number>;
+  stream_id: string;
+  stream_version: number;
+  type: string;
+  schema_version: number;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  project_id: string;
+  name: string;
+  environment: string;
+  key_hash: string;
+  masked_key: string;
+  status: string;
+  created_at: string;
+  created_by: string;
+  created_position: number;
+  last_used_at: string | null;
+  usage_count: number;
+  deactivated_at: string | null;
+  deleted_at: string | null;
+  status_changed_at: string;
+  status_changed_by: string;
+  status_reason: string | null;
+  version: number;
+}
+
+export interface AuditEventsTable {
+  position: number;
+  key_id: string;
+  project_id: string;
+  type: string;
+  actor: string;
+  request_id: string;
+  occurred_at: string;
+  reason: string | null;
+  outcome: string | null;
+  changes: string;
+}
+
+export interface Database {
+  events: EventsTable;
+  api_keys: ApiKeysTable;
+  audit_events: AuditEventsTable;
+}
