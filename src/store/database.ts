@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, type Driver } from 'kysely';
 import type { Database } from './schema';
 import { migrateToLatest } from './migrations';
 
@@ -23,7 +23,7 @@ export async function openDatabase(databaseUrl: string, options: DatabaseOptions
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: sqlite }),
+    dialect: new WriteLockingSqliteDialect({ database: sqlite }),
     log: (event) => {
       if (event.level === 'query') options.onQuery?.(event.query.sql);
     },
@@ -39,4 +39,20 @@ export function sqliteFileFromUrl(databaseUrl: string): string {
   const file = databaseUrl.replace(/^(sqlite|file):(\/\/)?/i, '');
   if (!file) throw new Error('DATABASE_URL names no file');
   return file;
+}
+
+/**
+ * Every transaction we open writes, so it takes SQLite's write lock up front
+ * (BEGIN IMMEDIATE). A deferred BEGIN would read first and then fail with
+ * SQLITE_BUSY when another process committed in between; this way a second
+ * writer waits (busy_timeout), then sees the new version and gets a Conflict.
+ */
+class WriteLockingSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
 }
