@@ -7,6 +7,7 @@ import { schema } from '../graphql/schema';
 import { createGraphQLContext } from '../graphql/context';
 import { openDatabase, type Db } from '../store/database';
 import { createMaskError } from './mask-error';
+import { redactSecretsPlugin } from './redact-secrets-plugin';
 import { requestIdOf } from './request-id';
 
 export interface ServerOptions {
@@ -39,6 +40,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: createMaskError(logger) },
+    plugins: [redactSecretsPlugin()],
     context: ({ requestId }) => createGraphQLContext({ db, now, principal, requestId }),
   });
 

@@ -52,6 +52,8 @@ builder.node(ProjectRef, {
           limit: fetchSize(page),
           beforePosition: page.beforePosition,
         });
+        // Later lookups of these keys in the same request (AuditEvent.key) need no query.
+        for (const row of rows) ctx.loaders.apiKeyById.prime(row.id, row);
         return toConnection('ApiKey', rows, page, (row) => row.created_position);
       },
     }),

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+
+describe('the service as `npm start` runs it', () => {
+  it('starts on a fresh data folder, serves health, GraphQL and GraphiQL, and stops cleanly on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'apikeys-start-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, PORT: '0', DATABASE_URL: join(dataDir, 'nested', 'apikeys.db'), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk) => {
+          output += chunk;
+          const match = /GraphQL endpoint: (\S+)/.exec(output);
+          if (match) resolve(match[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output}`)));
+      });
+
+      const health = await fetch(url.replace('/graphql', '/health'));
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+
+      const graphiql = await fetch(url, { headers: { accept: 'text/html' } });
+      expect(await graphiql.text()).toContain('GraphiQL');
+
+      const generated = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation { generateApiKey(input: {projectId: "p", name: "n", environment: "live"}) { __typename ... on GenerateApiKeyPayload { apiKey { createdBy } } } }' }),
+      });
+      expect((await generated.json()).data.generateApiKey).toEqual({ __typename: 'GenerateApiKeyPayload', apiKey: { createdBy: 'developer' } });
+
+      const notFound = await fetch(url.replace('/graphql', '/elsewhere'));
+      expect(notFound.status).toBe(404);
+
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeKey, generateKey } from '../support/api-key-operations';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+const PAGE_WITH_HISTORY = `query ($project: String!, $first: Int!) {
+  project(id: $project) {
+    apiKeys(first: $first) {
+      edges { node { id name auditHistory(first: 5) { edges { node { type actor key { name } } } } } }
+    }
+  }
+}`;
+
+describe('a page of keys with their history costs a constant number of SQL statements', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+    // 100 keys with 6 events each, so every key has more history than the 5 asked for.
+    for (let i = 0; i < 100; i++) {
+      const { apiKey } = await generateKey(server, { projectId: 'proj_n1', name: `key ${i}` });
+      for (const mutation of ['deactivateApiKey', 'reactivateApiKey', 'deactivateApiKey', 'reactivateApiKey', 'deactivateApiKey'] as const) {
+        await changeKey(server, mutation, apiKey.id);
+      }
+    }
+  });
+  afterAll(() => server.close());
+
+  async function statementsFor(first: number) {
+    server.statements.length = 0;
+    const body = await server.gql(PAGE_WITH_HISTORY, { project: 'proj_n1', first });
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return { body, statements: [...server.statements] };
+  }
+
+  it('reads 100 keys, each with its 5 latest events and their key, in the same few statements as 1 key', async () => {
+    const one = await statementsFor(1);
+    const hundred = await statementsFor(100);
+    const keys = hundred.body.data.project.apiKeys.edges;
+    expect(keys).toHaveLength(100);
+    for (const { node } of keys) {
+      expect(node.auditHistory.edges.map((edge: any) => edge.node.type)).toEqual([
+        'KeyDeactivated', 'KeyReactivated', 'KeyDeactivated', 'KeyReactivated', 'KeyDeactivated',
+      ]);
+      expect(node.auditHistory.edges.every((edge: any) => edge.node.key.name === node.name)).toBe(true);
+    }
+    // The keys page and one windowed history query; AuditEvent.key is served from the page.
+    expect(hundred.statements).toHaveLength(2);
+    expect(one.statements).toHaveLength(hundred.statements.length);
+  });
+
+  it('reads 100 audit events with their keys in two statements', async () => {
+    server.statements.length = 0;
+    const body = await server.gql(`{ project(id: "proj_n1") { auditLog(first: 100) { edges { node { type key { name status } } } } } }`);
+    expect(body.data.project.auditLog.edges).toHaveLength(100);
+    expect(body.data.project.auditLog.edges.every((edge: any) => edge.node.key.name.startsWith('key '))).toBe(true);
+    expect(server.statements).toHaveLength(2);
+  });
+});
