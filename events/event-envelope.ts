@@ -8,6 +8,9 @@ export interface EventMetadata {
   causationId: string;
   /** Ties together everything one client operation caused across requests. */
   correlationId: string;
+  /** The caller's address and user agent, as the server saw them. */
+  clientAddress: string | null;
+  userAgent: string | null;
 }
 
 /** An event as it stands in the log. */

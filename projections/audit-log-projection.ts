@@ -20,6 +20,8 @@ export async function projectAuditEvent(db: Kysely<Database>, event: StoredEvent
       type: event.type,
       actor: event.metadata.actor,
       request_id: event.metadata.requestId,
+      client_address: event.metadata.clientAddress ?? null,
+      user_agent: event.metadata.userAgent ?? null,
       occurred_at: event.recordedAt,
       reason: 'reason' in event.data ? event.data.reason : null,
       outcome: event.type === 'KeyUsed' ? event.data.outcome : null,

@@ -1,14 +1,34 @@
 import pino from 'pino';
-import { loadConfig } from './server/config';
+import { signToken } from './auth/sign-token';
+import { PERMISSIONS } from './auth/principal';
+import { ConfigError, loadConfig, resolveAuthConfig, usesDevelopmentSecret } from './server/config';
 import { startServer } from './server/create-server';
 
-const config = loadConfig();
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`Not starting: ${error.message}`);
+  process.exit(1);
+}
 const logger = pino({ level: config.logLevel });
+const auth = resolveAuthConfig(config);
 
-const server = await startServer({ ...config, logger });
-logger.info({ url: `${server.url}/graphql`, database: config.databaseUrl }, 'API key service listening');
+// In development the server signs a token for a demo project, so the README works as written.
+const DEMO_PROJECT = 'demo';
+const developmentToken = usesDevelopmentSecret(config)
+  ? await signToken(auth.jwtSecret!, { sub: 'developer', perms: { [DEMO_PROJECT]: [...PERMISSIONS] }, expiresIn: 7 * 24 * 3600 })
+  : undefined;
+
+const server = await startServer({ ...config, auth, logger, graphiqlToken: developmentToken });
+logger.info({ url: `${server.url}/graphql`, database: config.databaseUrl, production: config.production }, 'API key service listening');
 // Machine-readable line for scripts and tests that start the server on PORT=0.
 console.log(`GraphQL endpoint: ${server.url}/graphql`);
+if (developmentToken) {
+  console.log(`Development token (every permission on project "${DEMO_PROJECT}", valid 7 days):`);
+  console.log(`TOKEN=${developmentToken}`);
+}
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

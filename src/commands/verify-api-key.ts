@@ -17,10 +17,15 @@ export interface VerificationResult {
  * Malformed input is rejected offline by the checksum; a well-formed secret is
  * looked up by its SHA-256 through the unique index, never compared in a loop.
  */
-export async function verifyApiKey(ctx: CommandContext, secret: string): Promise<VerificationResult> {
+export async function verifyApiKey(
+  ctx: CommandContext,
+  secret: string,
+  mayVerify: (projectId: string) => boolean,
+): Promise<VerificationResult> {
   if (!parseSecret(secret)) return { valid: false, code: 'MALFORMED', key: null };
   const key = await findApiKeyByHash(ctx.db, hashSecret(secret));
-  if (!key) return { valid: false, code: 'NOT_FOUND', key: null };
+  // A key of a project the caller may not verify for is, to that caller, no key at all.
+  if (!key || !mayVerify(key.project_id)) return { valid: false, code: 'NOT_FOUND', key: null };
   if (key.status === 'DELETED') return { valid: false, code: 'DELETED', key };
 
   try {

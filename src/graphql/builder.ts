@@ -1,19 +1,34 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver } from 'graphql-scalars';
+import { hasPermission, hasPermissionAnywhere, type Permission } from '../auth/principal';
 import type { GraphQLContext } from './context';
 
 /** The one typed schema builder every schema file adds to. */
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   Scalars: { DateTime: { Input: Date; Output: Date | string } };
+  AuthScopes: {
+    /** The principal holds this permission on this project (or on "*"). */
+    permission: { projectId: string; permission: Permission };
+    /** The principal may verify keys of at least one project. */
+    verifier: boolean;
+  };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  plugins: [ErrorsPlugin, RelayPlugin],
+  // Scope auth first, so a denied field never reaches its resolver (and never writes).
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      permission: ({ projectId, permission }) => hasPermission(ctx.principal, projectId, permission),
+      verifier: hasPermissionAnywhere(ctx.principal, 'keys:verify'),
+    }),
+  },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',

@@ -1,21 +1,20 @@
+import type { Principal } from '../auth/principal';
 import type { CommandContext } from '../commands/command-context';
+import type { ClientInfo } from '../server/client-info';
 import type { Db } from '../store/database';
 import { createLoaders, type Loaders } from './loaders';
-
-/** Who is acting. Until authentication exists every request acts as the development default. */
-export interface Principal {
-  subject: string;
-}
 
 export interface GraphQLContext {
   db: Db;
   loaders: Loaders;
+  /** Who is acting, from the verified bearer token. */
   principal: Principal;
+  client: ClientInfo;
   requestId: string;
   now: () => Date;
 }
 
-export function createGraphQLContext(deps: { db: Db; now: () => Date; principal: Principal; requestId: string }): GraphQLContext {
+export function createGraphQLContext(deps: Omit<GraphQLContext, 'loaders'>): GraphQLContext {
   return { ...deps, loaders: createLoaders(deps.db) };
 }
 
@@ -29,6 +28,8 @@ export function commandContext(ctx: GraphQLContext): CommandContext {
       requestId: ctx.requestId,
       causationId: ctx.requestId,
       correlationId: ctx.requestId,
+      clientAddress: ctx.client.address,
+      userAgent: ctx.client.userAgent,
     },
   };
 }

@@ -1,6 +1,6 @@
-import { NotFoundError } from '../domain/errors';
 import { builder } from './builder';
 import { parseGlobalId } from './global-id';
+import { loadVisibleKeyOrFail, permissionOnKey } from './key-access';
 import { ApiKeyRef } from './types/api-key';
 import { loadProject, ProjectRef } from './types/project';
 
@@ -16,10 +16,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A key by its global id, deleted keys included (with status DELETED).',
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const key = await ctx.loaders.apiKeyById.load(parseGlobalId(String(args.id), 'ApiKey'));
-      if (!key) throw new NotFoundError('ApiKey', String(args.id));
-      return key;
-    },
+    authScopes: permissionOnKey('keys:read', (args) => args.id),
+    resolve: (_root, args, ctx) => loadVisibleKeyOrFail(ctx, parseGlobalId(String(args.id), 'ApiKey')),
   }),
 }));

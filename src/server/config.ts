@@ -1,3 +1,8 @@
+import { dirname } from 'node:path';
+import type { AuthConfig } from '../auth/authenticate';
+import { loadOrCreateDevelopmentSecret } from '../auth/development-secret';
+import { sqliteFileFromUrl } from '../store/database';
+
 // Everything the server reads from its environment, in one place.
 
 export interface ServerConfig {
@@ -5,18 +10,51 @@ export interface ServerConfig {
   host: string;
   databaseUrl: string;
   logLevel: string;
-  developmentActor: string;
+  production: boolean;
+  auth: AuthConfig;
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy: boolean;
+  introspection: boolean;
 }
+
+export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = Number(env.PORT ?? 4000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not "${env.PORT}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, not "${env.PORT}"`);
+  const production = env.NODE_ENV === 'production';
+  const auth: AuthConfig = {
+    jwtSecret: env.AUTH_JWT_SECRET || undefined,
+    jwksUrl: env.AUTH_JWKS_URL || undefined,
+    issuer: env.AUTH_ISSUER || undefined,
+    audience: env.AUTH_AUDIENCE || undefined,
+  };
+  if (production && !auth.jwtSecret && !auth.jwksUrl) {
+    throw new ConfigError('NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL: refusing to start without authentication');
+  }
+  if (auth.jwtSecret && auth.jwtSecret.length < 32) throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters');
   return {
     port,
-    // Loopback only by default: until authentication lands, anyone who can reach the port can act.
-    host: env.HOST ?? '127.0.0.1',
+    host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     databaseUrl: env.DATABASE_URL ?? './data/apikeys.db',
     logLevel: env.LOG_LEVEL ?? 'info',
-    developmentActor: env.DEV_ACTOR ?? 'developer',
+    production,
+    auth,
+    trustProxy: isTrue(env.TRUST_PROXY),
+    introspection: env.GRAPHQL_INTROSPECTION === undefined ? !production : isTrue(env.GRAPHQL_INTROSPECTION),
   };
+}
+
+/** Outside production, with no secret configured, the server signs with one kept in the data folder. */
+export function usesDevelopmentSecret(config: ServerConfig): boolean {
+  return !config.production && !config.auth.jwtSecret && !config.auth.jwksUrl;
+}
+
+export function resolveAuthConfig(config: ServerConfig): AuthConfig {
+  if (!usesDevelopmentSecret(config)) return config.auth;
+  return { ...config.auth, jwtSecret: loadOrCreateDevelopmentSecret(dirname(sqliteFileFromUrl(config.databaseUrl))) };
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value === '1' || value === 'true';
 }

@@ -1,12 +1,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sql } from 'kysely';
+import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
+import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
-import { schema } from '../graphql/schema';
+import { AuthenticationError, createAuthenticator, type AuthConfig } from '../auth/authenticate';
 import { createGraphQLContext } from '../graphql/context';
+import { schema } from '../graphql/schema';
 import { openDatabase, type Db } from '../store/database';
+import { clientInfoOf, type ClientInfo } from './client-info';
 import { createMaskError } from './mask-error';
+import { disableIntrospectionPlugin, MAX_BODY_BYTES, queryLimitsPlugin } from './query-limits';
 import { redactSecretsPlugin } from './redact-secrets-plugin';
 import { requestIdOf } from './request-id';
 
@@ -14,7 +18,12 @@ export interface ServerOptions {
   port: number;
   host?: string;
   databaseUrl: string;
-  developmentActor?: string;
+  auth: AuthConfig;
+  production?: boolean;
+  trustProxy?: boolean;
+  introspection?: boolean;
+  /** Prefilled in GraphiQL's header editor (development only). */
+  graphiqlToken?: string;
   logger?: Logger;
   now?: () => Date;
   /** Called once per SQL statement; used by tests to count what a request costs. */
@@ -28,20 +37,43 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+interface RequestContext {
+  requestId: string;
+  client: ClientInfo;
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const now = options.now ?? (() => new Date());
+  const production = options.production ?? false;
+  const authenticate = createAuthenticator(options.auth);
   const db = await openDatabase(options.databaseUrl, { onQuery: options.onQuery });
-  const principal = { subject: options.developmentActor ?? 'developer' };
 
-  const yoga = createYoga<{ requestId: string }>({
+  const yoga = createYoga<RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: false,
+    graphiql: production
+      ? false
+      : { title: 'API key service', headers: options.graphiqlToken ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }) : undefined },
     maskedErrors: { maskError: createMaskError(logger) },
-    plugins: [redactSecretsPlugin()],
-    context: ({ requestId }) => createGraphQLContext({ db, now, principal, requestId }),
+    plugins: [
+      queryLimitsPlugin(production),
+      ...((options.introspection ?? !production) ? [] : [disableIntrospectionPlugin()]),
+      redactSecretsPlugin(),
+    ],
+    context: async ({ request, requestId, client }) => {
+      try {
+        const principal = await authenticate(request.headers.get('authorization'));
+        return createGraphQLContext({ db, now, principal, client, requestId });
+      } catch (error) {
+        if (!(error instanceof AuthenticationError)) throw error;
+        throw new GraphQLError(error.message, {
+          extensions: { code: error.code, http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } },
+        });
+      }
+    },
   });
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -49,9 +81,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     res.setHeader('x-request-id', requestId);
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return health(db, res);
-    if (path === '/graphql') return yoga(req, res, { requestId });
-    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+    if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', 'Not found: the API is at /graphql');
+    if (req.method === 'POST' && rejectUnboundedBody(req, res)) return;
+    return yoga(req, res, { requestId, client: clientInfoOf(req, options.trustProxy ?? false) });
   });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -73,6 +108,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await db.destroy();
     },
   };
+}
+
+/** A body must announce its length, within the limit, before any of it is read. */
+function rejectUnboundedBody(req: IncomingMessage, res: ServerResponse): boolean {
+  const length = Number(req.headers['content-length']);
+  if (req.headers['content-length'] === undefined || !Number.isFinite(length)) {
+    sendError(res, 411, 'LENGTH_REQUIRED', 'Send a Content-Length header');
+    return true;
+  }
+  if (length > MAX_BODY_BYTES) {
+    sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+    return true;
+  }
+  return false;
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 async function health(db: Db, res: ServerResponse): Promise<void> {

@@ -1,4 +1,5 @@
 import { PothosValidationError } from '@pothos/core';
+import { ForbiddenError } from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { DomainError } from '../domain/errors';
@@ -14,6 +15,9 @@ export function createMaskError(logger: Logger) {
     const located = error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {};
     if (original instanceof DomainError) {
       return new GraphQLError(original.message, { ...located, extensions: { code: original.code } });
+    }
+    if (original instanceof ForbiddenError) {
+      return new GraphQLError('Not allowed: your token lacks the permission this needs', { ...located, extensions: { code: 'FORBIDDEN' } });
     }
     if (original instanceof PothosValidationError) {
       return new GraphQLError(original.message, { ...located, extensions: { code: 'VALIDATION' } });

@@ -51,6 +51,8 @@ const migrations: Record<string, Migration> = {
         .addColumn('type', 'text', (col) => col.notNull())
         .addColumn('actor', 'text', (col) => col.notNull())
         .addColumn('request_id', 'text', (col) => col.notNull())
+        .addColumn('client_address', 'text')
+        .addColumn('user_agent', 'text')
         .addColumn('occurred_at', 'text', (col) => col.notNull())
         .addColumn('reason', 'text')
         .addColumn('outcome', 'text')

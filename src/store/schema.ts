@@ -42,6 +42,8 @@ export interface AuditEventsTable {
   type: string;
   actor: string;
   request_id: string;
+  client_address: string | null;
+  user_agent: string | null;
   occurred_at: string;
   reason: string | null;
   outcome: string | null;

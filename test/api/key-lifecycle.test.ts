@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '../support/test-server';
 describe('a key’s whole life over HTTP', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ developmentActor: 'alice' });
+    server = await startTestServer({ actor: 'alice' });
   });
   afterAll(() => server.close());
 
@@ -136,11 +136,10 @@ describe('a key’s whole life over HTTP', () => {
   });
 
   it('answers the request id in a header and records it with the events it caused', async () => {
-    const response = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': 'trace-1234' },
-      body: JSON.stringify({ query: `mutation { generateApiKey(input: { projectId: "proj_rid", name: "traced", environment: "test" }) { __typename } }` }),
-    });
+    const response = await server.post(
+      { query: `mutation { generateApiKey(input: { projectId: "proj_rid", name: "traced", environment: "test" }) { __typename } }` },
+      { headers: { 'x-request-id': 'trace-1234' } },
+    );
     expect(response.headers.get('x-request-id')).toBe('trace-1234');
     const audit = await server.gql(`{ project(id: "proj_rid") { auditLog { edges { node { requestId } } } } }`);
     expect(audit.data.project.auditLog.edges).toEqual([{ node: { requestId: 'trace-1234' } }]);
@@ -154,7 +153,7 @@ describe('a key’s whole life over HTTP', () => {
     const forged = secret.slice(0, -7) + (secret.at(-7) === 'A' ? 'B' : 'A') + secret.slice(-6);
     expect(await verify(server, forged)).toEqual({ valid: false, code: 'MALFORMED', key: null });
     expect(await verify(server, 'not a key')).toEqual({ valid: false, code: 'MALFORMED', key: null });
-    expect(await verify(server, 'x'.repeat(100_000))).toEqual({ valid: false, code: 'MALFORMED', key: null });
+    expect(await verify(server, 'x'.repeat(60_000))).toEqual({ valid: false, code: 'MALFORMED', key: null });
     // Well-formed with a valid checksum, but never issued.
     const { generateSecret } = await import('../../src/secrets/api-key-secret');
     expect(await verify(server, generateSecret('live').secret)).toEqual({ valid: false, code: 'NOT_FOUND', key: null });

@@ -65,7 +65,7 @@ describe('listing keys and the audit log', () => {
   });
 
   it('filters the audit log by type, key, actor and time, newest first', async () => {
-    const alice = await startTestServer({ developmentActor: 'alice', now: () => new Date(clock) });
+    const alice = await startTestServer({ actor: 'alice', now: () => new Date(clock) });
     try {
       const project = 'proj_audit';
       const t0 = new Date(tick()).toISOString();

@@ -14,11 +14,12 @@ describe('the service as `npm start` runs it', () => {
     });
     try {
       let output = '';
-      const url = await new Promise<string>((resolve, reject) => {
+      const [url, token] = await new Promise<[string, string]>((resolve, reject) => {
         child.stdout.on('data', (chunk) => {
           output += chunk;
-          const match = /GraphQL endpoint: (\S+)/.exec(output);
-          if (match) resolve(match[1]!);
+          const url = /GraphQL endpoint: (\S+)/.exec(output)?.[1];
+          const token = /^TOKEN=(\S+)$/m.exec(output)?.[1];
+          if (url && token) resolve([url, token]);
         });
         child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output}`)));
       });
@@ -28,14 +29,21 @@ describe('the service as `npm start` runs it', () => {
       expect(await health.json()).toEqual({ status: 'ok' });
 
       const graphiql = await fetch(url, { headers: { accept: 'text/html' } });
-      expect(await graphiql.text()).toContain('GraphiQL');
+      const page = await graphiql.text();
+      expect(page).toContain('GraphiQL');
+      expect(page).toContain(token); // prefilled Authorization header, development only
 
-      const generated = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: 'mutation { generateApiKey(input: {projectId: "p", name: "n", environment: "live"}) { __typename ... on GenerateApiKeyPayload { apiKey { createdBy } } } }' }),
-      });
+      const generate = (bearer: string | null, projectId: string) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+          body: JSON.stringify({ query: `mutation { generateApiKey(input: {projectId: "${projectId}", name: "n", environment: "live"}) { __typename ... on GenerateApiKeyPayload { apiKey { createdBy } } } }` }),
+        });
+      const generated = await generate(token, 'demo');
       expect((await generated.json()).data.generateApiKey).toEqual({ __typename: 'GenerateApiKeyPayload', apiKey: { createdBy: 'developer' } });
+      expect((await generate(token, 'other')).status).toBe(200); // answered, but denied below
+      expect((await (await generate(token, 'other')).json()).errors[0].extensions.code).toBe('FORBIDDEN');
+      expect((await generate(null, 'demo')).status).toBe(401);
 
       const notFound = await fetch(url.replace('/graphql', '/elsewhere'));
       expect(notFound.status).toBe(404);

@@ -14,7 +14,7 @@ async function runRacer(file: string, streamId: string, rounds: number): Promise
   return JSON.parse(stdout);
 }
 
-const metadata = { actor: 'alice', requestId: 'r1', causationId: 'r1', correlationId: 'r1' };
+const metadata = { actor: 'alice', requestId: 'r1', causationId: 'r1', correlationId: 'r1', clientAddress: null, userAgent: null };
 const recordedAt = '2026-01-01T00:00:00.000Z';
 const deactivated = (keyId: string): KeyEvent => ({ type: 'KeyDeactivated', data: { keyId, projectId: 'p', reason: null } });
 

@@ -6,7 +6,7 @@ import { appendToStream, currentStreamVersion } from '../../src/store/event-stor
 
 const [file, streamId, rounds] = process.argv.slice(2) as [string, string, string];
 const db = await openDatabase(file);
-const metadata = { actor: `racer-${process.pid}`, requestId: 'r', causationId: 'r', correlationId: 'r' };
+const metadata = { actor: `racer-${process.pid}`, requestId: 'r', causationId: 'r', correlationId: 'r', clientAddress: null, userAgent: null };
 let appended = 0;
 let conflicts = 0;
 for (let i = 0; i < Number(rounds); i++) {

@@ -21,5 +21,6 @@ export async function tempDatabase() {
 }
 
 export function commandContextFor(db: Db, actor = 'tester', now = () => new Date()): CommandContext {
-  return { db, now, metadata: { actor, requestId: `req-${actor}`, causationId: `req-${actor}`, correlationId: `req-${actor}` } };
+  return { db, now, metadata: { actor, requestId: `req-${actor}`, causationId: `req-${actor}`, correlationId: `req-${actor}`, clientAddress: null, userAgent: null },
+  };
 }

@@ -1,13 +1,28 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PERMISSIONS, type Permission } from '../../src/auth/principal';
+import { signToken } from '../../src/auth/sign-token';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/create-server';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+export interface RequestOptions {
+  /** Bearer token to send; null sends none. Defaults to the server's own all-permission token. */
+  token?: string | null;
+  headers?: Record<string, string>;
+}
 
 export interface TestServer extends RunningServer {
   dataDir: string;
   databaseFile: string;
+  /** A token with every permission on every project, acting as the server's test actor. */
+  token: string;
+  tokenFor(sub: string, perms: Record<string, Permission[]>, expiresIn?: number): Promise<string>;
   /** Posts one GraphQL operation and returns the parsed body. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLBody<T>>;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<GraphQLBody<T>>;
+  /** Same, also returning the HTTP response for status and headers. */
+  post(body: unknown, options?: RequestOptions): Promise<Response>;
   /** SQL statements sent since the last reset. */
   statements: string[];
 }
@@ -18,27 +33,43 @@ export interface GraphQLBody<T> {
 }
 
 /** A real server on an ephemeral port, on a fresh SQLite file in its own folder. */
-export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
+export async function startTestServer(options: Partial<ServerOptions> & { actor?: string } = {}): Promise<TestServer> {
+  const { actor = 'tester', ...serverOptions } = options;
   const dataDir = mkdtempSync(join(tmpdir(), 'apikeys-test-'));
   const databaseFile = join(dataDir, 'apikeys.db');
   const statements: string[] = [];
   const server = await startServer({
     port: 0,
     databaseUrl: databaseFile,
+    auth: { jwtSecret: TEST_JWT_SECRET },
     onQuery: (sql) => statements.push(sql),
-    ...options,
+    ...serverOptions,
   });
+  const tokenFor = (sub: string, perms: Record<string, Permission[]>, expiresIn = 3600) =>
+    signToken(TEST_JWT_SECRET, { sub, perms, expiresIn });
+  const token = await tokenFor(actor, { '*': [...PERMISSIONS] });
+
+  const post = (body: unknown, { token: bearer = token, headers = {} }: RequestOptions = {}) =>
+    fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }),
+        ...headers,
+      },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
   return {
     ...server,
     dataDir,
     databaseFile,
     statements,
-    async gql(query, variables, headers = {}) {
-      const response = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
+    token,
+    tokenFor,
+    post,
+    async gql(query, variables, requestOptions) {
+      const response = await post({ query, variables }, requestOptions);
       return response.json() as Promise<GraphQLBody<any>>;
     },
     async close() {

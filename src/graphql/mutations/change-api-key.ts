@@ -2,9 +2,10 @@ import { changeApiKey, type KeyChange } from '../../commands/api-key-commands';
 import { builder } from '../builder';
 import { commandContext } from '../context';
 import { parseGlobalId } from '../global-id';
+import { loadVisibleKeyOrFail, permissionOnKey } from '../key-access';
 import { ApiKeyRef } from '../types/api-key';
 import { KEY_CHANGE_ERRORS } from '../types/errors';
-import { loadKeyOrFail } from './load-key';
+import { loadKeyAfterWrite } from './load-key';
 
 // deactivate, reactivate and delete share one input shape and one flow; each
 // still gets its own input, payload and result type, as Relay conventions ask.
@@ -24,7 +25,7 @@ for (const { field, command, description } of changes) {
   });
   const Payload = builder.objectRef<{ keyId: string }>(`${typeName}Payload`).implement({
     fields: (t) => ({
-      apiKey: t.field({ type: ApiKeyRef, resolve: (payload, _args, ctx) => loadKeyOrFail(ctx, payload.keyId) }),
+      apiKey: t.field({ type: ApiKeyRef, resolve: (payload, _args, ctx) => loadKeyAfterWrite(ctx, payload.keyId) }),
     }),
   });
   builder.mutationField(field, (t) =>
@@ -33,8 +34,10 @@ for (const { field, command, description } of changes) {
       description,
       errors: { types: KEY_CHANGE_ERRORS, union: { name: `${typeName}Result` } },
       args: { input: t.arg({ type: Input, required: true }) },
+      authScopes: permissionOnKey('keys:write', (args) => args.input.id),
       resolve: async (_root, { input }, ctx) => {
         const keyId = parseGlobalId(String(input.id), 'ApiKey', 'input.id');
+        await loadVisibleKeyOrFail(ctx, keyId);
         await changeApiKey(commandContext(ctx), command, keyId, input);
         return { keyId };
       },

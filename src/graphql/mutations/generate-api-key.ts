@@ -3,7 +3,7 @@ import { ValidationError } from '../../domain/errors';
 import { builder } from '../builder';
 import { commandContext } from '../context';
 import { ApiKeyRef } from '../types/api-key';
-import { loadKeyOrFail } from './load-key';
+import { loadKeyAfterWrite } from './load-key';
 
 const GenerateApiKeyInput = builder.inputType('GenerateApiKeyInput', {
   fields: (t) => ({
@@ -15,7 +15,7 @@ const GenerateApiKeyInput = builder.inputType('GenerateApiKeyInput', {
 
 const GenerateApiKeyPayload = builder.objectRef<{ keyId: string; secret: string }>('GenerateApiKeyPayload').implement({
   fields: (t) => ({
-    apiKey: t.field({ type: ApiKeyRef, resolve: (payload, _args, ctx) => loadKeyOrFail(ctx, payload.keyId) }),
+    apiKey: t.field({ type: ApiKeyRef, resolve: (payload, _args, ctx) => loadKeyAfterWrite(ctx, payload.keyId) }),
     secret: t.exposeString('secret', { description: 'The full key. Shown this once: it is stored only as a hash.' }),
   }),
 });
@@ -24,6 +24,7 @@ builder.mutationField('generateApiKey', (t) =>
   t.field({
     type: GenerateApiKeyPayload,
     errors: { types: [ValidationError], union: { name: 'GenerateApiKeyResult' } },
+    authScopes: (_root, { input }) => ({ permission: { projectId: input.projectId, permission: 'keys:write' } }),
     args: { input: t.arg({ type: GenerateApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) => generateApiKey(commandContext(ctx), input),
   }),

@@ -1,5 +1,6 @@
 import { verifyApiKey, type VerificationResult } from '../../commands/verify-api-key';
 import type { ApiKeyRow } from '../../queries/api-key-queries';
+import { hasPermission } from '../../auth/principal';
 import { builder } from '../builder';
 import { commandContext } from '../context';
 import { encodeGlobalID } from '../global-id';
@@ -32,6 +33,8 @@ builder.mutationField('verifyApiKey', (t) =>
     type: VerifyApiKeyPayload,
     description: 'Is this secret a usable key? Records the use. Never an error for a bad secret: the code says why.',
     args: { input: t.arg({ type: VerifyApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => verifyApiKey(commandContext(ctx), input.secret),
+    authScopes: { verifier: true },
+    resolve: (_root, { input }, ctx) =>
+      verifyApiKey(commandContext(ctx), input.secret, (projectId) => hasPermission(ctx.principal, projectId, 'keys:verify')),
   }),
 );

@@ -1,4 +1,6 @@
 import type { KeyStatus } from '../../../events/key-events';
+import { hasPermission } from '../../auth/principal';
+import type { GraphQLContext } from '../context';
 import type { ApiKeyRow } from '../../queries/api-key-queries';
 import { builder } from '../builder';
 import { fetchSize, parsePage, toConnection } from '../pagination';
@@ -10,7 +12,9 @@ export const ApiKeyRef = builder.objectRef<ApiKeyRow>('ApiKey');
 builder.node(ApiKeyRef, {
   description: 'A named credential of a project. Its secret is shown once, when generated, and never stored.',
   id: { resolve: (key) => key.id },
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => ctx.loaders.apiKeyById.load(id))),
+  // node(id) answers null, Relay's "not found", for a key the principal may not read.
+  loadMany: (ids, ctx) =>
+    Promise.all(ids.map(async (id) => readableKey(ctx, await ctx.loaders.apiKeyById.load(id)))),
   fields: (t) => ({
     projectId: t.exposeString('project_id', { description: 'The platform’s own id of the project the key belongs to.' }),
     name: t.exposeString('name'),
@@ -29,6 +33,7 @@ builder.node(ApiKeyRef, {
     version: t.exposeInt('version', { description: 'Number of lifecycle events the key has; grows with every change.' }),
     auditHistory: t.field({
       type: AuditEventConnection,
+      authScopes: (key) => ({ permission: { projectId: key.project_id, permission: 'audit:read' } }),
       description: 'What happened to this key, newest first.',
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: async (key, args, ctx) => {
@@ -39,5 +44,10 @@ builder.node(ApiKeyRef, {
     }),
   }),
 });
+
+/** The key, if the principal holds keys:read on its project; null otherwise. */
+export function readableKey(ctx: GraphQLContext, key: ApiKeyRow | null): ApiKeyRow | null {
+  return key && hasPermission(ctx.principal, key.project_id, 'keys:read') ? key : null;
+}
 
 export const ApiKeyConnection = builder.connectionObject({ type: ApiKeyRef, name: 'ApiKeyConnection' });

@@ -3,7 +3,8 @@ import type { KeyEventType } from '../../../events/key-events';
 import { findAuditEventsByPositions, type AuditEventRow } from '../../queries/audit-queries';
 import { builder } from '../builder';
 import { encodeGlobalID } from '../global-id';
-import { ApiKeyRef } from './api-key';
+import { hasPermission } from '../../auth/principal';
+import { ApiKeyRef, readableKey } from './api-key';
 import { AuditEventTypeEnum } from './enums';
 
 export const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent');
@@ -19,18 +20,24 @@ const AuditChangeRef = builder.objectRef<AuditChange>('AuditChange').implement({
 builder.node(AuditEventRef, {
   description: 'One event of the log: who did what, when, to which key.',
   id: { resolve: (row) => row.position, parse: Number },
-  loadMany: (positions, ctx) => findAuditEventsByPositions(ctx.db, positions),
+  loadMany: async (positions, ctx) =>
+    (await findAuditEventsByPositions(ctx.db, positions)).map((row) =>
+      row && hasPermission(ctx.principal, row.project_id, 'audit:read') ? row : null,
+    ),
   fields: (t) => ({
     type: t.field({ type: AuditEventTypeEnum, resolve: (row) => row.type as KeyEventType }),
     occurredAt: t.field({ type: 'DateTime', resolve: (row) => row.occurred_at }),
     actor: t.exposeString('actor', { description: 'Who caused the event.' }),
     requestId: t.exposeString('request_id', { description: 'The request that caused it (the X-Request-Id it was answered with).' }),
+    clientAddress: t.exposeString('client_address', { nullable: true, description: 'The caller’s address.' }),
+    userAgent: t.exposeString('user_agent', { nullable: true, description: 'The caller’s User-Agent.' }),
     projectId: t.exposeString('project_id'),
     keyId: t.id({ resolve: (row) => encodeGlobalID('ApiKey', row.key_id) }),
     key: t.field({
       type: ApiKeyRef,
       nullable: true,
-      resolve: (row, _args, ctx) => ctx.loaders.apiKeyById.load(row.key_id),
+      description: 'The key, when the reader also holds keys:read on its project.',
+      resolve: async (row, _args, ctx) => readableKey(ctx, await ctx.loaders.apiKeyById.load(row.key_id)),
     }),
     reason: t.exposeString('reason', { nullable: true }),
     outcome: t.exposeString('outcome', { nullable: true, description: 'For KeyUsed: VALID or INACTIVE.' }),

@@ -44,6 +44,7 @@ builder.node(ProjectRef, {
     projectId: t.exposeString('projectId'),
     apiKeys: t.field({
       type: ApiKeyConnection,
+      authScopes: (project) => ({ permission: { projectId: project.projectId, permission: 'keys:read' } }),
       description: 'The project’s keys, newest first.',
       args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: ApiKeyFilter }) },
       resolve: async (project, args, ctx) => {
@@ -59,6 +60,7 @@ builder.node(ProjectRef, {
     }),
     auditLog: t.field({
       type: AuditEventConnection,
+      authScopes: (project) => ({ permission: { projectId: project.projectId, permission: 'audit:read' } }),
       description: 'Everything that happened to the project’s keys, newest first.',
       args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: AuditLogFilter }) },
       resolve: async (project, args, ctx) => {

@@ -1,0 +1,51 @@
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { Principal } from './principal';
+import { principalFromClaims } from './token-claims';
+
+export interface AuthConfig {
+  /** HS256 shared secret. */
+  jwtSecret?: string;
+  /** JWKS endpoint of an identity provider (RS256/ES256); keys are cached and refetched on an unknown kid. */
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+export class AuthenticationError extends Error {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+const CLOCK_SKEW_SECONDS = 30;
+
+export type Authenticate = (authorization: string | null | undefined) => Promise<Principal>;
+
+/** Builds the function that turns an Authorization header into a principal, or rejects it. */
+export function createAuthenticator(config: AuthConfig): Authenticate {
+  const [key, algorithms] = verificationKey(config);
+  return async (authorization) => {
+    const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '')?.[1];
+    if (!token) throw new AuthenticationError('Send a bearer token: Authorization: Bearer <JWT>');
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
+        algorithms,
+        issuer: config.issuer,
+        audience: config.audience,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        requiredClaims: ['exp'],
+      }));
+    } catch {
+      // jose's reason (expired, bad signature, wrong audience…) stays on the server side.
+      throw new AuthenticationError('The bearer token is invalid or expired');
+    }
+    const principal = principalFromClaims(payload);
+    if (!principal) throw new AuthenticationError('The bearer token lacks a valid sub or perms claim');
+    return principal;
+  };
+}
+
+function verificationKey(config: AuthConfig): [Uint8Array | JWTVerifyGetKey, string[]] {
+  if (config.jwksUrl) return [createRemoteJWKSet(new URL(config.jwksUrl)), ['RS256', 'ES256']];
+  if (config.jwtSecret) return [new TextEncoder().encode(config.jwtSecret), ['HS256']];
+  throw new Error('Authentication needs AUTH_JWT_SECRET or AUTH_JWKS_URL');
+}
