@@ -9,6 +9,12 @@ export interface AuthConfig {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /**
+   * After fetching the JWKS, how long an unknown kid waits before another fetch.
+   * Short, so a rotated key works within seconds; not zero, so a flood of
+   * made-up kids cannot turn into a flood of requests to the identity provider.
+   */
+  jwksCooldownMs?: number;
 }
 
 export class AuthenticationError extends Error {
@@ -45,7 +51,10 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
 }
 
 function verificationKey(config: AuthConfig): [Uint8Array | JWTVerifyGetKey, string[]] {
-  if (config.jwksUrl) return [createRemoteJWKSet(new URL(config.jwksUrl)), ['RS256', 'ES256']];
+  if (config.jwksUrl) {
+    const keys = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: config.jwksCooldownMs ?? 5_000 });
+    return [keys, ['RS256', 'ES256']];
+  }
   if (config.jwtSecret) return [new TextEncoder().encode(config.jwtSecret), ['HS256']];
   throw new Error('Authentication needs AUTH_JWT_SECRET or AUTH_JWKS_URL');
 }

@@ -28,6 +28,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     jwksUrl: env.AUTH_JWKS_URL || undefined,
     issuer: env.AUTH_ISSUER || undefined,
     audience: env.AUTH_AUDIENCE || undefined,
+    jwksCooldownMs: env.AUTH_JWKS_COOLDOWN_MS ? Number(env.AUTH_JWKS_COOLDOWN_MS) : undefined,
   };
   if (production && !auth.jwtSecret && !auth.jwksUrl) {
     throw new ConfigError('NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL: refusing to start without authentication');
