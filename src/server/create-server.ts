@@ -11,7 +11,7 @@ import { openDatabase, type Db } from '../store/database';
 import { clientInfoOf, type ClientInfo } from './client-info';
 import { createMaskError } from './mask-error';
 import { disableIntrospectionPlugin, MAX_BODY_BYTES, queryLimitsPlugin } from './query-limits';
-import { redactSecretsPlugin } from './redact-secrets-plugin';
+import { errorResponsePlugin } from './error-response-plugin';
 import { requestIdOf } from './request-id';
 
 export interface ServerOptions {
@@ -61,7 +61,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     plugins: [
       queryLimitsPlugin(production),
       ...((options.introspection ?? !production) ? [] : [disableIntrospectionPlugin()]),
-      redactSecretsPlugin(),
+      errorResponsePlugin(),
     ],
     context: async ({ request, requestId, client }) => {
       try {

@@ -22,7 +22,8 @@ export function createMaskError(logger: Logger) {
     if (original instanceof PothosValidationError) {
       return new GraphQLError(original.message, { ...located, extensions: { code: 'VALIDATION' } });
     }
-    if (error instanceof GraphQLError && !error.originalError) return error;
+    // GraphQL's own errors (syntax, validation, variable coercion) are the client's to see.
+    if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) return error;
     logger.error({ err: original, path: error instanceof GraphQLError ? error.path : undefined }, 'unexpected error');
     return new GraphQLError('Unexpected error.', { ...located, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   };

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -9,7 +9,7 @@ describe('the service as `npm start` runs it', () => {
   it('starts on a fresh data folder, serves health, GraphQL and GraphiQL, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'apikeys-start-'));
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, PORT: '0', DATABASE_URL: join(dataDir, 'nested', 'apikeys.db'), LOG_LEVEL: 'warn' },
+      env: { ...process.env, PORT: '0', DATABASE_URL: join(dataDir, 'nested', 'apikeys.db'), LOG_LEVEL: 'trace' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
@@ -37,10 +37,16 @@ describe('the service as `npm start` runs it', () => {
         fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-          body: JSON.stringify({ query: `mutation { generateApiKey(input: {projectId: "${projectId}", name: "n", environment: "live"}) { __typename ... on GenerateApiKeyPayload { apiKey { createdBy } } } }` }),
+          body: JSON.stringify({ query: `mutation { generateApiKey(input: {projectId: "${projectId}", name: "n", environment: "live"}) { __typename ... on GenerateApiKeyPayload { secret apiKey { createdBy } } } }` }),
         });
-      const generated = await generate(token, 'demo');
-      expect((await generated.json()).data.generateApiKey).toEqual({ __typename: 'GenerateApiKeyPayload', apiKey: { createdBy: 'developer' } });
+      const generated = (await (await generate(token, 'demo')).json()).data.generateApiKey;
+      expect(generated).toMatchObject({ __typename: 'GenerateApiKeyPayload', apiKey: { createdBy: 'developer' } });
+      const verified = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: `mutation { verifyApiKey(input: {secret: "${generated.secret}"}) { code } }` }),
+      });
+      expect((await verified.json()).data.verifyApiKey.code).toBe('VALID');
       expect((await generate(token, 'other')).status).toBe(200); // answered, but denied below
       expect((await (await generate(token, 'other')).json()).errors[0].extensions.code).toBe('FORBIDDEN');
       expect((await generate(null, 'demo')).status).toBe(401);
@@ -48,9 +54,19 @@ describe('the service as `npm start` runs it', () => {
       const notFound = await fetch(url.replace('/graphql', '/elsewhere'));
       expect(notFound.status).toBe(404);
 
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
       child.kill('SIGTERM');
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
+
+      // The secret was shown once, in the answer: not in the server's output, not on disk.
+      const randomPart = generated.secret.slice(8, -6);
+      expect(output + stderr).not.toContain(randomPart);
+      expect(output).toContain('"msg":"stopping"');
+      for (const name of readdirSync(join(dataDir, 'nested'))) {
+        expect(readFileSync(join(dataDir, 'nested', name)).includes(randomPart)).toBe(false);
+      }
     } finally {
       child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,180 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKey, snapshotTables } from '../support/api-key-operations';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+// Everything here is hostile or broken input. Each request must get a clear, typed
+// error (or a harmless empty answer), and afterwards the database must be exactly
+// as it was: no partial write, no 500, no stack trace, SQL or secret in any answer.
+
+describe('hostile input', () => {
+  let server: TestServer;
+  let keyId: string;
+  let secret: string;
+  let before: Awaited<ReturnType<typeof snapshotTables>>;
+  const answers: string[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    ({ secret, apiKey: { id: keyId } } = await generateKey(server, { projectId: 'proj_h' }));
+    before = await snapshotTables(server);
+  });
+  afterAll(async () => {
+    expect(await snapshotTables(server)).toEqual(before);
+    for (const answer of answers) {
+      expect(answer).not.toMatch(/\bat \S+\.(ts|js):\d+|SqliteError|sqlite_|select \*|insert into|"stack"/i);
+      expect(answer).not.toContain(secret.slice(8));
+    }
+    await server.close();
+  });
+
+  async function send(body: unknown, options?: Parameters<TestServer['post']>[1]) {
+    const response = await server.post(body, options);
+    const text = await response.text();
+    answers.push(text);
+    return { status: response.status, body: JSON.parse(text) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } };
+  }
+
+  const codeOf = (body: { errors?: { extensions?: { code?: string } }[] }) => body.errors?.[0]?.extensions?.code;
+
+  const generate = (input: Record<string, unknown>) =>
+    send({
+      query: `mutation ($input: GenerateApiKeyInput!) { generateApiKey(input: $input) { __typename ... on Error { code message } } }`,
+      variables: { input: { projectId: 'proj_h', name: 'ok', environment: 'live', ...input } },
+    });
+
+  it.each([
+    ['NUL in a name', { name: 'a\u0000b' }],
+    ['an ANSI escape in a name', { name: '\u001b[31mred' }],
+    ['DEL in a name', { name: 'a\u007fb' }],
+    ['a 10 kB name', { name: 'n'.repeat(10_240) }],
+    ['SQL in the project id', { projectId: "proj'; DROP TABLE events;--" }],
+    ['SQL in the environment', { environment: "live' OR '1'='1" }],
+    ['a project id of 10 kB', { projectId: 'p'.repeat(10_240) }],
+  ])('generate with %s is a ValidationError', async (_case, input) => {
+    const { body } = await generate(input);
+    expect(body.data.generateApiKey).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION' });
+  });
+
+  it.each([
+    ['a number for a string', { name: 123 }],
+    ['null for a required field', { environment: null }],
+    ['an object for a string', { projectId: { $ne: null } }],
+    ['an unknown input field', { admin: true }],
+  ])('generate with %s is rejected before any resolver runs', async (_case, input) => {
+    const { body } = await generate(input);
+    expect(body.data).toBeUndefined();
+    expect(codeOf(body)).toBe('BAD_REQUEST');
+  });
+
+  it.each([
+    ['garbage', '%%%'],
+    ['base64 of nothing useful', Buffer.from('hello').toString('base64')],
+    ['an empty id part', Buffer.from('ApiKey:').toString('base64')],
+    ['another type', Buffer.from('AuditEvent:1').toString('base64')],
+    ['10 kB', 'A'.repeat(10_240)],
+    ['unicode', '🔑🔑🔑'],
+    ['a secret where an id belongs', 'SECRET'],
+  ])('key ids that are %s are Validation or NotFound, everywhere', async (_case, raw) => {
+    const id = raw === 'SECRET' ? secret : raw;
+    const query = await send({ query: `query ($id: ID!) { apiKey(id: $id) { id } node(id: $id) { id } }`, variables: { id } });
+    expect(['VALIDATION', 'NOT_FOUND']).toContain(codeOf(query.body));
+    for (const mutation of ['deactivateApiKey', 'reactivateApiKey', 'deleteApiKey']) {
+      const { body } = await send({ query: `mutation ($id: ID!) { r: ${mutation}(input: { id: $id }) { __typename ... on Error { code } } }`, variables: { id } });
+      expect(['ValidationError', 'NotFoundError']).toContain(body.data.r.__typename);
+    }
+  });
+
+  it('forged secrets with a valid prefix and a bad checksum are MALFORMED and record nothing', async () => {
+    for (let i = 0; i < 20; i++) {
+      const position = 8 + ((i * 7) % (secret.length - 8));
+      const flipped = secret[position] === 'a' ? 'b' : 'a';
+      const forged = secret.slice(0, position) + flipped + secret.slice(position + 1);
+      const { body } = await send({ query: `mutation ($s: String!) { verifyApiKey(input: { secret: $s }) { valid code key { id } } }`, variables: { s: forged } });
+      expect(body.data.verifyApiKey).toEqual({ valid: false, code: 'MALFORMED', key: null });
+    }
+  });
+
+  it('SQL metacharacters in filters are data, not SQL', async () => {
+    const { body } = await send({ query: `{ project(id: "proj_h") { auditLog(filter: { actor: "' OR 1=1 --" }) { edges { node { type } } } } }` });
+    expect(body).toEqual({ data: { project: { auditLog: { edges: [] } } } });
+    const badProject = await send({ query: `{ project(id: "x' OR '1'='1") { projectId } }` });
+    expect(codeOf(badProject.body)).toBe('VALIDATION');
+  });
+
+  it('rejects deep nesting, alias floods, token floods and directive floods before executing', async () => {
+    let deep = 'id';
+    for (let i = 0; i < 8; i++) deep = `key { auditHistory { edges { node { ${deep} } } } }`;
+    const queries = [
+      `{ project(id: "proj_h") { auditLog { edges { node { ${deep} } } } } }`,
+      `{ ${Array.from({ length: 50 }, (_, i) => `a${i}: project(id: "proj_h") { projectId }`).join(' ')} }`,
+      `{ project(id: "proj_h") { ${'projectId '.repeat(3000)} } }`,
+      `{ project(id: "proj_h") { projectId ${'@skip(if: false) '.repeat(50)} } }`,
+      `mutation { ${Array.from({ length: 50 }, (_, i) => `g${i}: generateApiKey(input: { projectId: "proj_h", name: "flood", environment: "live" }) { __typename }`).join(' ')} }`,
+    ];
+    for (const query of queries) {
+      const { body } = await send({ query });
+      expect(body.data).toBeUndefined();
+      expect(body.errors?.[0]?.message).toMatch(/limit/i);
+      expect(codeOf(body)).toBeTruthy();
+    }
+  });
+
+  it('refuses batched requests, bodies over 64 kB, bodies of unknown length and non-JSON', async () => {
+    const batch = await send([{ query: '{ project(id: "proj_h") { projectId } }' }, { query: '{ project(id: "proj_h") { projectId } }' }]);
+    expect(batch.status).toBe(400);
+    expect(codeOf(batch.body)).toBe('BAD_REQUEST');
+
+    const huge = await send({ query: `{ project(id: "proj_h") { projectId } }`, variables: { pad: 'x'.repeat(1024 * 1024) } });
+    expect(huge.status).toBe(413);
+    expect(codeOf(huge.body)).toBe('PAYLOAD_TOO_LARGE');
+
+    const notJson = await send('{"query": ');
+    expect(codeOf(notJson.body)).toBe('BAD_REQUEST');
+
+    // A chunked body announces no length: refused before a byte of it is read.
+    const chunked = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', authorization: `Bearer ${server.token}` },
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.write('{"query":');
+      req.end('"{ project(id: \\"proj_h\\") { projectId } }"}');
+    });
+    expect(chunked.status).toBe(411);
+    expect(JSON.parse(chunked.text).errors[0].extensions.code).toBe('LENGTH_REQUIRED');
+  });
+
+  it('refuses a mutation sent with GET', async () => {
+    const response = await fetch(`${server.url}/graphql?query=${encodeURIComponent(`mutation { deleteApiKey(input: { id: "${keyId}" }) { __typename } }`)}`, {
+      headers: { authorization: `Bearer ${server.token}` },
+    });
+    expect(response.status).toBe(405);
+    answers.push(await response.text());
+  });
+});
+
+describe('an unexpected failure', () => {
+  it('answers "Unexpected error." with no SQL or stack, and logs the detail on the server', async () => {
+    const logged: string[] = [];
+    const { default: pino } = await import('pino');
+    const { Writable } = await import('node:stream');
+    const logger = pino({ level: 'error' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) }));
+    const server = await startTestServer({ logger });
+    try {
+      await server.db.schema.dropTable('api_keys').execute(); // the projection vanishes under the server
+      const body = await server.gql(`{ project(id: "p") { apiKeys { edges { node { id } } } } }`);
+      expect(body.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+      expect(JSON.stringify(body)).not.toMatch(/api_keys|sqlite|select/i);
+      expect(logged.join('')).toContain('no such table: api_keys');
+    } finally {
+      await server.close();
+    }
+  });
+});
