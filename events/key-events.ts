@@ -34,10 +34,28 @@ export interface KeyDeleted {
   data: { keyId: string; projectId: string; reason: string | null; previousStatus: 'ACTIVE' | 'INACTIVE' };
 }
 
-/** A verification presented this key's secret; outcome says whether it was accepted. */
+/** What a verification of an existing key answered. */
+export const USAGE_OUTCOMES = ['VALID', 'INACTIVE', 'DELETED'] as const;
+export type UsageOutcome = (typeof USAGE_OUTCOMES)[number];
+
+/**
+ * Verifications that presented this key's secret during one usage flush window,
+ * by one actor, coalesced into one event (group commit): how many, when, and how
+ * each was answered.
+ */
 export interface KeyUsed {
   type: 'KeyUsed';
-  data: { keyId: string; projectId: string; outcome: 'VALID' | 'INACTIVE' };
+  data: {
+    keyId: string;
+    projectId: string;
+    count: number;
+    firstAt: string;
+    lastAt: string;
+    outcomes: Partial<Record<UsageOutcome, number>>;
+    lastValidAt: string | null;
+    lastRejectedAt: string | null;
+    lastRejectedCode: Exclude<UsageOutcome, 'VALID'> | null;
+  };
 }
 
 export type KeyEvent = KeyGenerated | KeyDeactivated | KeyReactivated | KeyDeleted | KeyUsed;

@@ -23,6 +23,8 @@ export async function projectApiKey(db: Kysely<Database>, event: StoredEvent): P
           created_by: by,
           created_position: event.position,
           last_used_at: null,
+          last_rejected_at: null,
+          last_rejected_code: null,
           usage_count: 0,
           deactivated_at: null,
           deleted_at: null,
@@ -55,11 +57,19 @@ export async function projectApiKey(db: Kysely<Database>, event: StoredEvent): P
       return;
     }
     case 'KeyUsed': {
+      const { count, lastValidAt, lastRejectedAt, lastRejectedCode } = event.data;
+      // Windows from several servers may arrive out of time order: keep the latest.
       await db
         .updateTable('api_keys')
         .set((eb) => ({
-          usage_count: eb('usage_count', '+', 1),
-          ...(event.data.outcome === 'VALID' && { last_used_at: at }),
+          usage_count: eb('usage_count', '+', count),
+          ...(lastValidAt && {
+            last_used_at: eb.case().when('last_used_at', 'is', null).then(lastValidAt).when('last_used_at', '<', lastValidAt).then(lastValidAt).else(eb.ref('last_used_at')).end(),
+          }),
+          ...(lastRejectedAt && {
+            last_rejected_code: eb.case().when('last_rejected_at', 'is', null).then(lastRejectedCode).when('last_rejected_at', '<', lastRejectedAt).then(lastRejectedCode).else(eb.ref('last_rejected_code')).end(),
+            last_rejected_at: eb.case().when('last_rejected_at', 'is', null).then(lastRejectedAt).when('last_rejected_at', '<', lastRejectedAt).then(lastRejectedAt).else(eb.ref('last_rejected_at')).end(),
+          }),
         }))
         .where('id', '=', event.data.keyId)
         .execute();

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { StoredEvent } from '../events/event-envelope';
+import type { KeyUsed } from '../events/key-events';
 import type { Database } from '../src/store/schema';
 
 /** One field an event changed, as the audit log shows it. */
@@ -23,8 +24,9 @@ export async function projectAuditEvent(db: Kysely<Database>, event: StoredEvent
       client_address: event.metadata.clientAddress ?? null,
       user_agent: event.metadata.userAgent ?? null,
       occurred_at: event.recordedAt,
+      category: event.type === 'KeyUsed' ? 'usage' : 'lifecycle',
       reason: 'reason' in event.data ? event.data.reason : null,
-      outcome: event.type === 'KeyUsed' ? event.data.outcome : null,
+      usage: event.type === 'KeyUsed' ? JSON.stringify(usageSummary(event.data)) : null,
       changes: JSON.stringify(changesOf(event)),
     })
     .execute();
@@ -44,7 +46,27 @@ function changesOf(event: StoredEvent): AuditChange[] {
       return [{ field: 'status', from: 'INACTIVE', to: 'ACTIVE' }];
     case 'KeyDeleted':
       return [{ field: 'status', from: event.data.previousStatus, to: 'DELETED' }];
-    case 'KeyUsed':
-      return event.data.outcome === 'VALID' ? [{ field: 'lastUsedAt', from: null, to: event.recordedAt }] : [];
+    case 'KeyUsed': {
+      const { lastValidAt, lastRejectedAt } = event.data;
+      return [
+        ...(lastValidAt ? [{ field: 'lastUsedAt', from: null, to: lastValidAt }] : []),
+        ...(lastRejectedAt ? [{ field: 'lastRejectedAt', from: null, to: lastRejectedAt }] : []),
+      ];
+    }
   }
+}
+
+/** The part of a KeyUsed event the audit log shows. */
+export interface UsageSummary {
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  valid: number;
+  inactive: number;
+  deleted: number;
+}
+
+function usageSummary(data: KeyUsed['data']): UsageSummary {
+  const { count, firstAt, lastAt, outcomes } = data;
+  return { count, firstAt, lastAt, valid: outcomes.VALID ?? 0, inactive: outcomes.INACTIVE ?? 0, deleted: outcomes.DELETED ?? 0 };
 }

@@ -25,13 +25,34 @@ const CLOCK_SKEW_SECONDS = 30;
 
 export type Authenticate = (authorization: string | null | undefined) => Promise<Principal>;
 
-/** Builds the function that turns an Authorization header into a principal, or rejects it. */
+const MAX_CACHED_TOKENS = 10_000;
+
+interface VerifiedToken {
+  principal: Principal;
+  /** Milliseconds; the window, skew included, in which the token stays valid. */
+  notBefore: number;
+  expires: number;
+}
+
+/**
+ * Builds the function that turns an Authorization header into a principal, or
+ * rejects it. A token verified once is remembered until it expires, so a gateway
+ * sending the same token on every request pays for its signature check once; the
+ * cached window is the one jose enforced (exp/nbf with the same skew).
+ */
 export function createAuthenticator(config: AuthConfig): Authenticate {
   const [key, algorithms] = verificationKey(config);
+  const verified = new Map<string, VerifiedToken>();
   return async (authorization) => {
     const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '')?.[1];
     if (!token) throw new AuthenticationError('Send a bearer token: Authorization: Bearer <JWT>');
-    let payload: unknown;
+    const cached = verified.get(token);
+    if (cached) {
+      const now = Date.now();
+      if (now >= cached.notBefore && now <= cached.expires) return cached.principal;
+      verified.delete(token);
+    }
+    let payload: { exp?: number; nbf?: number };
     try {
       ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
         algorithms,
@@ -46,6 +67,12 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
     }
     const principal = principalFromClaims(payload);
     if (!principal) throw new AuthenticationError('The bearer token lacks a valid sub or perms claim');
+    if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
+    verified.set(token, {
+      principal,
+      notBefore: ((payload.nbf ?? 0) - CLOCK_SKEW_SECONDS) * 1000,
+      expires: (payload.exp! + CLOCK_SKEW_SECONDS) * 1000,
+    });
     return principal;
   };
 }

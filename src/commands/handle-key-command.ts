@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../events/event-envelope';
-import { lifecycleStreamId, usageStreamId } from '../../events/streams';
+import { lifecycleStreamId } from '../../events/streams';
 import { projectEvents } from '../../projections/project-events';
 import { decide } from '../domain/decide';
 import type { KeyCommand } from '../domain/key-commands';
@@ -16,17 +16,15 @@ export async function handleKeyCommand(ctx: CommandContext, command: KeyCommand)
   const history = await readStream(ctx.db, lifecycleStreamId(command.keyId));
   const events = decide(command, foldKeyState(history));
   const readVersion = history.at(-1)?.streamVersion ?? 0;
-  // Usage goes to its own stream, appended after whatever is there: it never
-  // competes with lifecycle commands for the key's stream version.
-  const [streamId, expected] =
-    command.type === 'RecordKeyUse' ? [usageStreamId(command.keyId), 'end' as const] : [lifecycleStreamId(command.keyId), readVersion];
 
-  return ctx.db.transaction().execute(async (trx) => {
-    const stored = await appendToStream(trx, streamId, expected, events, {
+  const stored = await ctx.db.transaction().execute(async (trx) => {
+    const appended = await appendToStream(trx, lifecycleStreamId(command.keyId), readVersion, events, {
       metadata: ctx.metadata,
       recordedAt: ctx.now().toISOString(),
     });
-    await projectEvents(trx, stored);
-    return stored;
+    await projectEvents(trx, appended);
+    return appended;
   });
+  ctx.afterCommit?.(stored);
+  return stored;
 }

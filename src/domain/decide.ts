@@ -5,7 +5,11 @@ import { InvalidStateError, NotFoundError } from './errors';
 
 type ExistingKey = Extract<KeyState, { exists: true }>;
 
-/** The key's rules: which command is allowed in which state, and what it records. */
+/**
+ * The key's rules: which command is allowed in which state, and what it records.
+ * Usage is not a command: it is observed by verification and recorded in batches
+ * (see usage-tally.ts), only ever for keys a verification found.
+ */
 export function decide(command: KeyCommand, state: KeyState): KeyEvent[] {
   if (command.type === 'GenerateKey') {
     if (state.exists) throw new InvalidStateError(`Key ${command.keyId} already exists`, state.status);
@@ -28,8 +32,6 @@ export function decide(command: KeyCommand, state: KeyState): KeyEvent[] {
       return [{ type: 'KeyReactivated', data: { keyId, projectId, reason: command.reason } }];
     case 'DeleteKey':
       return [{ type: 'KeyDeleted', data: { keyId, projectId, reason: command.reason, previousStatus: key.status } }];
-    case 'RecordKeyUse':
-      return [{ type: 'KeyUsed', data: { keyId, projectId, outcome: key.status === 'ACTIVE' ? 'VALID' : 'INACTIVE' } }];
   }
 }
 

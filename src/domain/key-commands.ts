@@ -28,10 +28,4 @@ export interface DeleteKey {
   reason: string | null;
 }
 
-export interface RecordKeyUse {
-  type: 'RecordKeyUse';
-  keyId: string;
-}
-
-export type KeyCommand = GenerateKey | DeactivateKey | ReactivateKey | DeleteKey | RecordKeyUse;
-export type LifecycleCommand = Exclude<KeyCommand, RecordKeyUse>;
+export type KeyCommand = GenerateKey | DeactivateKey | ReactivateKey | DeleteKey;

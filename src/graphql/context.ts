@@ -2,10 +2,12 @@ import type { Principal } from '../auth/principal';
 import type { CommandContext } from '../commands/command-context';
 import type { ClientInfo } from '../server/client-info';
 import type { Db } from '../store/database';
+import type { KeyVerifier } from '../verification/key-verifier';
 import { createLoaders, type Loaders } from './loaders';
 
 export interface GraphQLContext {
   db: Db;
+  verifier: KeyVerifier;
   loaders: Loaders;
   /** Who is acting, from the verified bearer token. */
   principal: Principal;
@@ -31,5 +33,6 @@ export function commandContext(ctx: GraphQLContext): CommandContext {
       clientAddress: ctx.client.address,
       userAgent: ctx.client.userAgent,
     },
+    afterCommit: ctx.verifier.afterCommit,
   };
 }

@@ -7,6 +7,7 @@ export interface HistoryPageKey {
   keyId: string;
   limit: number;
   beforePosition: number | null;
+  includeUsage: boolean;
 }
 
 /** Created per request: batches what a list fans out to, and never caches across requests. */
@@ -22,18 +23,18 @@ export function createLoaders(db: Db) {
         // Keys asking for the same page shape share one windowed query.
         const groups = new Map<string, HistoryPageKey[]>();
         for (const page of pages) {
-          const shape = `${page.limit}|${page.beforePosition}`;
+          const shape = `${page.limit}|${page.beforePosition}|${page.includeUsage}`;
           groups.set(shape, [...(groups.get(shape) ?? []), page]);
         }
         const rowsByPage = new Map<HistoryPageKey, AuditEventRow[]>();
         for (const group of groups.values()) {
-          const { limit, beforePosition } = group[0]!;
-          const rows = await latestAuditEventsOfKeys(db, group.map((page) => page.keyId), { limit, beforePosition });
+          const { limit, beforePosition, includeUsage } = group[0]!;
+          const rows = await latestAuditEventsOfKeys(db, group.map((page) => page.keyId), { limit, beforePosition, includeUsage });
           for (const page of group) rowsByPage.set(page, rows.filter((row) => row.key_id === page.keyId));
         }
         return pages.map((page) => rowsByPage.get(page) ?? []);
       },
-      { cacheKeyFn: (page) => `${page.keyId}|${page.limit}|${page.beforePosition}` },
+      { cacheKeyFn: (page) => `${page.keyId}|${page.limit}|${page.beforePosition}|${page.includeUsage}` },
     ),
   };
 }

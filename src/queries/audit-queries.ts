@@ -8,7 +8,9 @@ export type AuditEventRow = Selectable<AuditEventsTable>;
 export interface AuditFilter {
   projectId?: string;
   keyId?: string;
+  /** Exactly these types; without them, lifecycle events only unless includeUsage. */
   types?: KeyEventType[] | null;
+  includeUsage?: boolean | null;
   actor?: string | null;
   from?: Date | null;
   to?: Date | null;
@@ -32,6 +34,7 @@ export async function listAuditEvents(
   if (filter.projectId !== undefined) query = query.where('project_id', '=', filter.projectId);
   if (filter.keyId !== undefined) query = query.where('key_id', '=', filter.keyId);
   if (filter.types?.length) query = query.where('type', 'in', filter.types);
+  else if (!filter.includeUsage) query = query.where('category', '=', 'lifecycle');
   if (filter.actor) query = query.where('actor', '=', filter.actor);
   if (filter.from) query = query.where('occurred_at', '>=', filter.from.toISOString());
   if (filter.to) query = query.where('occurred_at', '<', filter.to.toISOString());
@@ -46,7 +49,7 @@ export async function listAuditEvents(
 export async function latestAuditEventsOfKeys(
   db: Db,
   keyIds: readonly string[],
-  page: { limit: number; beforePosition: number | null },
+  page: { limit: number; beforePosition: number | null; includeUsage: boolean },
 ): Promise<AuditEventRow[]> {
   if (keyIds.length === 0) return [];
   const ranked = db
@@ -54,6 +57,7 @@ export async function latestAuditEventsOfKeys(
     .selectAll()
     .select(sql<number>`row_number() over (partition by key_id order by position desc)`.as('rank'))
     .where('key_id', 'in', keyIds)
+    .$if(!page.includeUsage, (q) => q.where('category', '=', 'lifecycle'))
     .$if(page.beforePosition !== null, (q) => q.where('position', '<', page.beforePosition!));
   const rows = await db
     .selectFrom(ranked.as('ranked'))

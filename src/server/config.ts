@@ -15,6 +15,8 @@ export interface ServerConfig {
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy: boolean;
   introspection: boolean;
+  usageRecording: boolean;
+  usageFlushMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -43,6 +45,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     auth,
     trustProxy: isTrue(env.TRUST_PROXY),
     introspection: env.GRAPHQL_INTROSPECTION === undefined ? !production : isTrue(env.GRAPHQL_INTROSPECTION),
+    usageRecording: env.USAGE_RECORDING === undefined ? true : isTrue(env.USAGE_RECORDING),
+    usageFlushMs: positiveInteger('USAGE_FLUSH_MS', env.USAGE_FLUSH_MS, 1000),
   };
 }
 
@@ -54,6 +58,13 @@ export function usesDevelopmentSecret(config: ServerConfig): boolean {
 export function resolveAuthConfig(config: ServerConfig): AuthConfig {
   if (!usesDevelopmentSecret(config)) return config.auth;
   return { ...config.auth, jwtSecret: loadOrCreateDevelopmentSecret(dirname(sqliteFileFromUrl(config.databaseUrl))) };
+}
+
+function positiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new ConfigError(`${name} must be a positive whole number`);
+  return number;
 }
 
 function isTrue(value: string | undefined): boolean {

@@ -13,6 +13,9 @@ import { createMaskError } from './mask-error';
 import { disableIntrospectionPlugin, MAX_BODY_BYTES, queryLimitsPlugin } from './query-limits';
 import { errorResponsePlugin } from './error-response-plugin';
 import { requestIdOf } from './request-id';
+import { createVerifyFastPath } from './verify-fast-path';
+import { KeyVerifier } from '../verification/key-verifier';
+import { UsageRecorder } from '../verification/usage-recorder';
 
 export interface ServerOptions {
   port: number;
@@ -28,12 +31,21 @@ export interface ServerOptions {
   now?: () => Date;
   /** Called once per SQL statement; used by tests to count what a request costs. */
   onQuery?: (sql: string) => void;
+  /** Record verifications as KeyUsed events (default true), written every usageFlushMs (default 1000). */
+  usageRecording?: boolean;
+  usageFlushMs?: number;
+  /** Answer plain verifyApiKey requests without yoga (default true); see verify-fast-path.ts. */
+  fastPath?: boolean;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   db: Db;
+  /** Writes buffered usage now (tests, shutdown). */
+  flushUsage(): Promise<void>;
+  /** Requests answered by the verify fast path so far. */
+  readonly fastPathAnswers: number;
   close(): Promise<void>;
 }
 
@@ -48,6 +60,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const production = options.production ?? false;
   const authenticate = createAuthenticator(options.auth);
   const db = await openDatabase(options.databaseUrl, { onQuery: options.onQuery });
+  const clock = () => now().getTime();
+  const usage = options.usageRecording === false ? null : new UsageRecorder(db, { flushMs: options.usageFlushMs ?? 1000, logger, now: clock });
+  usage?.start();
+  const verifier = new KeyVerifier(db, usage, clock);
+  const fastPath = options.fastPath === false ? null : createVerifyFastPath({ schema, authenticate, verifier });
+  let fastPathAnswers = 0;
 
   const yoga = createYoga<RequestContext>({
     schema,
@@ -66,7 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     context: async ({ request, requestId, client }) => {
       try {
         const principal = await authenticate(request.headers.get('authorization'));
-        return createGraphQLContext({ db, now, principal, client, requestId });
+        return createGraphQLContext({ db, verifier, now, principal, client, requestId });
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         throw new GraphQLError(error.message, {
@@ -82,7 +100,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return health(db, res);
     if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', 'Not found: the API is at /graphql');
-    if (req.method === 'POST' && rejectUnboundedBody(req, res)) return;
+    if (req.method === 'POST') {
+      if (rejectUnboundedBody(req, res)) return;
+      const body = await readBody(req);
+      if (fastPath && (await fastPath(req, res, body))) {
+        fastPathAnswers++;
+        return;
+      }
+      // yoga reads an already-consumed body from req.body.
+      (req as IncomingMessage & { body?: Buffer }).body = body;
+    }
     return yoga(req, res, { requestId, client: clientInfoOf(req, options.trustProxy ?? false) });
   });
   server.requestTimeout = 30_000;
@@ -99,12 +126,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url,
     port,
     db,
+    flushUsage: () => usage?.flush() ?? Promise.resolve(),
+    get fastPathAnswers() {
+      return fastPathAnswers;
+    },
     async close() {
-      // Stop accepting, let in-flight requests finish, then close the database.
+      // Stop accepting, let in-flight requests finish, write buffered usage, then close the database.
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await usage?.stop();
       await db.destroy();
     },
   };
@@ -122,6 +154,12 @@ function rejectUnboundedBody(req: IncomingMessage, res: ServerResponse): boolean
     return true;
   }
   return false;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {

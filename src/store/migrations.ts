@@ -33,6 +33,8 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_by', 'text', (col) => col.notNull())
         .addColumn('created_position', 'integer', (col) => col.notNull())
         .addColumn('last_used_at', 'text')
+        .addColumn('last_rejected_at', 'text')
+        .addColumn('last_rejected_code', 'text')
         .addColumn('usage_count', 'integer', (col) => col.notNull().defaultTo(0))
         .addColumn('deactivated_at', 'text')
         .addColumn('deleted_at', 'text')
@@ -54,12 +56,16 @@ const migrations: Record<string, Migration> = {
         .addColumn('client_address', 'text')
         .addColumn('user_agent', 'text')
         .addColumn('occurred_at', 'text', (col) => col.notNull())
+        .addColumn('category', 'text', (col) => col.notNull())
         .addColumn('reason', 'text')
-        .addColumn('outcome', 'text')
+        .addColumn('usage', 'text')
         .addColumn('changes', 'text', (col) => col.notNull())
         .execute();
+      // Histories page newest first within a category, so a key used a million times
+      // still shows its lifecycle events from one index range.
       await db.schema.createIndex('audit_events_by_project').on('audit_events').columns(['project_id', 'position']).execute();
-      await db.schema.createIndex('audit_events_by_key').on('audit_events').columns(['key_id', 'position']).execute();
+      await db.schema.createIndex('audit_events_by_project_category').on('audit_events').columns(['project_id', 'category', 'position']).execute();
+      await db.schema.createIndex('audit_events_by_key').on('audit_events').columns(['key_id', 'category', 'position']).execute();
     },
   },
 };

@@ -26,6 +26,8 @@ export interface ApiKeysTable {
   created_by: string;
   created_position: number;
   last_used_at: string | null;
+  last_rejected_at: string | null;
+  last_rejected_code: string | null;
   usage_count: number;
   deactivated_at: string | null;
   deleted_at: string | null;
@@ -45,8 +47,11 @@ export interface AuditEventsTable {
   client_address: string | null;
   user_agent: string | null;
   occurred_at: string;
+  /** 'lifecycle' or 'usage': histories show lifecycle unless usage is asked for. */
+  category: string;
   reason: string | null;
-  outcome: string | null;
+  /** For KeyUsed: the window's counts and times, as JSON. */
+  usage: string | null;
   changes: string;
 }
 

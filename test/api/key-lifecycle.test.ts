@@ -37,6 +37,7 @@ describe('a key’s whole life over HTTP', () => {
       code: 'VALID',
       key: { id: apiKey.id, projectId: 'proj_life', name: 'Production backend', environment: 'live' },
     });
+    await server.flushUsage(); // usage is written once per window; close this one now
     const afterUse = await server.gql(`query ($id: ID!) { apiKey(id: $id) { lastUsedAt usageCount } }`, { id: apiKey.id });
     expect(afterUse.data.apiKey.usageCount).toBe(1);
     expect(Date.parse(afterUse.data.apiKey.lastUsedAt)).toBeGreaterThanOrEqual(Date.parse(apiKey.createdAt));
@@ -45,14 +46,19 @@ describe('a key’s whole life over HTTP', () => {
     expect(deactivated.apiKey).toMatchObject({ status: 'INACTIVE', statusReason: 'suspected leak', statusChangedBy: 'alice', version: 2 });
     expect(deactivated.apiKey.deactivatedAt).not.toBeNull();
     expect(await verify(server, secret)).toMatchObject({ valid: false, code: 'INACTIVE', key: { id: apiKey.id } });
+    await server.flushUsage();
+    const refused = await server.gql(`query ($id: ID!) { apiKey(id: $id) { lastRejectedAt lastRejectedCode usageCount } }`, { id: apiKey.id });
+    expect(refused.data.apiKey).toMatchObject({ lastRejectedCode: 'INACTIVE', usageCount: 2 });
 
     const reactivated = await changeKey(server, 'reactivateApiKey', apiKey.id);
     expect(reactivated.apiKey).toMatchObject({ status: 'ACTIVE', statusReason: null, deactivatedAt: null, version: 3 });
     expect(await verify(server, secret)).toMatchObject({ valid: true, code: 'VALID' });
+    await server.flushUsage();
 
     const deleted = await changeKey(server, 'deleteApiKey', apiKey.id, 'no longer needed');
     expect(deleted.apiKey).toMatchObject({ status: 'DELETED', statusReason: 'no longer needed', version: 4 });
     expect(await verify(server, secret)).toMatchObject({ valid: false, code: 'DELETED' });
+    await server.flushUsage(); // a deleted key still being called is recorded too
 
     // Gone from the project's keys, still answerable by id and in the audit log.
     const afterDelete = await server.gql(`{ project(id: "proj_life") { apiKeys { edges { node { id } } } } }`);
@@ -60,16 +66,24 @@ describe('a key’s whole life over HTTP', () => {
     const deletedList = await server.gql(`{ project(id: "proj_life") { apiKeys(filter: { status: DELETED }) { edges { node { id status } } } } }`);
     expect(deletedList.data.project.apiKeys.edges).toEqual([{ node: { id: apiKey.id, status: 'DELETED' } }]);
 
-    const audit = await server.gql(`{ project(id: "proj_life") { auditLog(first: 100) { edges { node {
-      type actor reason outcome keyId requestId occurredAt changes { field from to } key { id status } } } } } }`);
+    const lifecycleOnly = await server.gql(`{ project(id: "proj_life") { auditLog { edges { node { type } } } } }`);
+    expect(lifecycleOnly.data.project.auditLog.edges.map((edge: any) => edge.node.type)).toEqual([
+      'KeyDeleted', 'KeyReactivated', 'KeyDeactivated', 'KeyGenerated',
+    ]);
+    const audit = await server.gql(`{ project(id: "proj_life") { auditLog(first: 100, filter: { includeUsage: true }) { edges { node {
+      type actor reason keyId requestId occurredAt changes { field from to } key { id status }
+      usage { count valid inactive deleted firstAt lastAt } } } } } }`);
     const events = audit.data.project.auditLog.edges.map((edge: any) => edge.node).reverse();
     expect(events.map((e: any) => e.type)).toEqual([
-      'KeyGenerated', 'KeyUsed', 'KeyDeactivated', 'KeyUsed', 'KeyReactivated', 'KeyUsed', 'KeyDeleted',
+      'KeyGenerated', 'KeyUsed', 'KeyDeactivated', 'KeyUsed', 'KeyReactivated', 'KeyUsed', 'KeyDeleted', 'KeyUsed',
     ]);
     expect(new Set(events.map((e: any) => e.actor))).toEqual(new Set(['alice']));
     expect(events.every((e: any) => e.keyId === apiKey.id && e.key.status === 'DELETED')).toBe(true);
     expect(events[2]).toMatchObject({ reason: 'suspected leak', changes: [{ field: 'status', from: 'ACTIVE', to: 'INACTIVE' }] });
-    expect(events[3]).toMatchObject({ outcome: 'INACTIVE', changes: [] });
+    expect(events[1].usage).toMatchObject({ count: 1, valid: 1, inactive: 0, deleted: 0 });
+    expect(events[3]).toMatchObject({ usage: { count: 1, valid: 0, inactive: 1 }, changes: [{ field: 'lastRejectedAt' }] });
+    expect(events[7]).toMatchObject({ usage: { count: 1, deleted: 1 } });
+    expect(events[0].usage).toBeNull();
     expect(events[6]).toMatchObject({ reason: 'no longer needed', changes: [{ field: 'status', from: 'ACTIVE', to: 'DELETED' }] });
     expect(events[0].changes).toEqual([
       { field: 'status', from: null, to: 'ACTIVE' },

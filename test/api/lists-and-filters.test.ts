@@ -49,6 +49,7 @@ describe('listing keys and the audit log', () => {
     const cutoff = new Date(tick(60_000)).toISOString();
     tick(60_000);
     await verify(server, usedLive.secret);
+    await server.flushUsage();
 
     const names = async (filter: string) => {
       const body = await server.gql(`{ project(id: "${project}") { apiKeys(filter: ${filter}) { edges { node { name } } } } }`);
@@ -75,19 +76,21 @@ describe('listing keys and the audit log', () => {
       const t1 = new Date(tick()).toISOString();
       await changeKey(alice, 'deactivateApiKey', first.apiKey.id, 'audit me');
       await verify(alice, second.secret);
+      await alice.flushUsage();
 
       const log = async (filter: string) => {
         const body = await alice.gql(`{ project(id: "${project}") { auditLog(filter: ${filter}) { edges { node { type key { name } actor } } } } }`);
         if (body.errors) throw new Error(JSON.stringify(body.errors));
         return body.data.project.auditLog.edges.map((edge: any) => `${edge.node.type}:${edge.node.key.name}`);
       };
-      expect(await log('{}')).toEqual(['KeyUsed:second', 'KeyDeactivated:first', 'KeyGenerated:second', 'KeyGenerated:first']);
+      expect(await log('{}')).toEqual(['KeyDeactivated:first', 'KeyGenerated:second', 'KeyGenerated:first']);
+      expect(await log('{ includeUsage: true }')).toEqual(['KeyUsed:second', 'KeyDeactivated:first', 'KeyGenerated:second', 'KeyGenerated:first']);
       expect(await log('{ types: [KeyGenerated] }')).toEqual(['KeyGenerated:second', 'KeyGenerated:first']);
       expect(await log('{ types: [KeyDeactivated, KeyUsed] }')).toEqual(['KeyUsed:second', 'KeyDeactivated:first']);
       expect(await log(`{ keyId: "${first.apiKey.id}" }`)).toEqual(['KeyDeactivated:first', 'KeyGenerated:first']);
-      expect(await log(`{ from: "${t1}" }`)).toEqual(['KeyUsed:second', 'KeyDeactivated:first']);
+      expect(await log(`{ from: "${t1}", includeUsage: true }`)).toEqual(['KeyUsed:second', 'KeyDeactivated:first']);
       expect(await log(`{ from: "${t0}", to: "${t1}" }`)).toEqual(['KeyGenerated:second', 'KeyGenerated:first']);
-      expect(await log('{ actor: "alice" }')).toHaveLength(4);
+      expect(await log('{ actor: "alice", includeUsage: true }')).toHaveLength(4);
       expect(await log('{ actor: "mallory" }')).toEqual([]);
       const foreign = await alice.gql(`{ project(id: "${project}") { auditLog(filter: { keyId: "nonsense" }) { edges { cursor } } } }`);
       expect(foreign.errors?.[0]?.extensions?.code).toBe('VALIDATION');

@@ -23,7 +23,6 @@ const given = (...events: KeyEvent[]) => ({
 const deactivate: KeyCommand = { type: 'DeactivateKey', keyId, reason: 'rotating' };
 const reactivate: KeyCommand = { type: 'ReactivateKey', keyId, reason: null };
 const remove: KeyCommand = { type: 'DeleteKey', keyId, reason: 'leaked' };
-const use: KeyCommand = { type: 'RecordKeyUse', keyId };
 const generate: KeyCommand = {
   type: 'GenerateKey',
   keyId,
@@ -69,26 +68,22 @@ describe('decide', () => {
   });
 
   it('accepts no command at all once a key is deleted', () => {
-    for (const command of [deactivate, reactivate, remove, use]) {
+    for (const command of [deactivate, reactivate, remove]) {
       expect(given(generated, deleted).when(command)).toThrow(InvalidStateError);
     }
   });
 
   it('answers NotFound for every command on a key that does not exist', () => {
-    for (const command of [deactivate, reactivate, remove, use]) {
+    for (const command of [deactivate, reactivate, remove]) {
       expect(given().when(command)).toThrow(NotFoundError);
     }
   });
 
-  it('records a use of an active key as VALID and of an inactive key as INACTIVE', () => {
-    expect(given(generated).when(use)()).toEqual([{ type: 'KeyUsed', data: { keyId, projectId, outcome: 'VALID' } }]);
-    expect(given(generated, deactivated).when(use)()).toEqual([
-      { type: 'KeyUsed', data: { keyId, projectId, outcome: 'INACTIVE' } },
-    ]);
-  });
-
   it('is not moved by usage events when folding state', () => {
-    const used: KeyEvent = { type: 'KeyUsed', data: { keyId, projectId, outcome: 'VALID' } };
+    const used: KeyEvent = {
+      type: 'KeyUsed',
+      data: { keyId, projectId, count: 3, firstAt: 'a', lastAt: 'b', outcomes: { VALID: 3 }, lastValidAt: 'b', lastRejectedAt: null, lastRejectedCode: null },
+    };
     expect(foldKeyState([generated, used, deactivated, used])).toEqual(foldKeyState([generated, deactivated]));
   });
 });

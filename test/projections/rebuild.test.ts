@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeApiKey, generateApiKey, type KeyChange } from '../../src/commands/api-key-commands';
-import { verifyApiKey } from '../../src/commands/verify-api-key';
+import { KeyVerifier } from '../../src/verification/key-verifier';
+import { UsageRecorder } from '../../src/verification/usage-recorder';
 import { DomainError } from '../../src/domain/errors';
 import { rebuildProjections } from '../../projections/rebuild';
 import type { Db } from '../../src/store/database';
@@ -33,7 +34,9 @@ describe('projections rebuilt from the log', () => {
     const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
     let clock = Date.parse('2026-01-01T00:00:00Z');
     const actors = ['alice', 'bob', 'carol'];
-    const ctx = () => commandContextFor(store.db, pick(actors), () => new Date((clock += 1000)));
+    const usage = new UsageRecorder(store.db, { flushMs: 1000 });
+    const verifier = new KeyVerifier(store.db, usage);
+    const ctx = () => ({ ...commandContextFor(store.db, pick(actors), () => new Date((clock += 1000))), afterCommit: verifier.afterCommit });
     const keys: { keyId: string; secret: string }[] = [];
     const changes: KeyChange[] = ['DeactivateKey', 'ReactivateKey', 'DeleteKey'];
 
@@ -47,8 +50,10 @@ describe('projections rebuilt from the log', () => {
           );
         } else if (roll < 0.45) {
           await changeApiKey(ctx(), pick(changes.slice(0, roll < 0.42 ? 2 : 3)), pick(keys).keyId, { reason: random() < 0.5 ? 'because' : null });
+        } else if (roll < 0.97) {
+          await verifier.verify(pick(keys).secret, () => true, pick(actors));
         } else {
-          await verifyApiKey(ctx(), pick(keys).secret, () => true);
+          await usage.flush(); // a usage window closes
         }
       } catch (error) {
         if (!(error instanceof DomainError)) throw error; // refused commands are part of a real history

@@ -68,6 +68,9 @@ export async function startTestServer(options: Partial<ServerOptions> & { actor?
     token,
     tokenFor,
     post,
+    get fastPathAnswers() {
+      return server.fastPathAnswers;
+    },
     async gql(query, variables, requestOptions) {
       const response = await post({ query, variables }, requestOptions);
       return response.json() as Promise<GraphQLBody<any>>;

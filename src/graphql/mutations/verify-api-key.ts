@@ -1,8 +1,7 @@
-import { verifyApiKey, type VerificationResult } from '../../commands/verify-api-key';
-import type { ApiKeyRow } from '../../queries/api-key-queries';
 import { hasPermission } from '../../auth/principal';
+import type { CachedKey } from '../../verification/key-cache';
+import type { VerificationResult } from '../../verification/key-verifier';
 import { builder } from '../builder';
-import { commandContext } from '../context';
 import { encodeGlobalID } from '../global-id';
 import { VerificationCodeEnum } from '../types/enums';
 
@@ -11,10 +10,10 @@ const VerifyApiKeyInput = builder.inputType('VerifyApiKeyInput', {
 });
 
 /** What a gateway learns about a verified key: enough to route and attribute, no more. */
-const VerifiedApiKey = builder.objectRef<ApiKeyRow>('VerifiedApiKey').implement({
+const VerifiedApiKey = builder.objectRef<CachedKey>('VerifiedApiKey').implement({
   fields: (t) => ({
     id: t.id({ resolve: (key) => encodeGlobalID('ApiKey', key.id) }),
-    projectId: t.exposeString('project_id'),
+    projectId: t.exposeString('projectId'),
     name: t.exposeString('name'),
     environment: t.exposeString('environment'),
   }),
@@ -35,6 +34,6 @@ builder.mutationField('verifyApiKey', (t) =>
     args: { input: t.arg({ type: VerifyApiKeyInput, required: true }) },
     authScopes: { verifier: true },
     resolve: (_root, { input }, ctx) =>
-      verifyApiKey(commandContext(ctx), input.secret, (projectId) => hasPermission(ctx.principal, projectId, 'keys:verify')),
+      ctx.verifier.verify(input.secret, (projectId) => hasPermission(ctx.principal, projectId, 'keys:verify'), ctx.principal.subject),
   }),
 );

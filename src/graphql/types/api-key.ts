@@ -5,7 +5,7 @@ import type { ApiKeyRow } from '../../queries/api-key-queries';
 import { builder } from '../builder';
 import { fetchSize, parsePage, toConnection } from '../pagination';
 import { AuditEventConnection } from './audit-event';
-import { ApiKeyStatusEnum } from './enums';
+import { ApiKeyStatusEnum, VerificationCodeEnum } from './enums';
 
 export const ApiKeyRef = builder.objectRef<ApiKeyRow>('ApiKey');
 
@@ -23,8 +23,20 @@ builder.node(ApiKeyRef, {
     status: t.field({ type: ApiKeyStatusEnum, resolve: (key) => key.status as KeyStatus }),
     createdAt: t.field({ type: 'DateTime', resolve: (key) => key.created_at }),
     createdBy: t.exposeString('created_by'),
-    lastUsedAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.last_used_at }),
-    usageCount: t.exposeInt('usage_count', { description: 'Verifications that presented this key, accepted or not.' }),
+    lastUsedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'The last accepted verification, accurate to the usage flush window.',
+      resolve: (key) => key.last_used_at,
+    }),
+    usageCount: t.exposeInt('usage_count', { description: 'Verifications that presented this key, accepted or not (as of the last usage flush).' }),
+    lastRejectedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When a verification last presented this key and was refused (it was inactive or deleted).',
+      resolve: (key) => key.last_rejected_at,
+    }),
+    lastRejectedCode: t.field({ type: VerificationCodeEnum, nullable: true, resolve: (key) => key.last_rejected_code as 'INACTIVE' | null }),
     deactivatedAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.deactivated_at }),
     deletedAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.deleted_at }),
     statusChangedAt: t.field({ type: 'DateTime', resolve: (key) => key.status_changed_at }),
@@ -34,11 +46,16 @@ builder.node(ApiKeyRef, {
     auditHistory: t.field({
       type: AuditEventConnection,
       authScopes: (key) => ({ permission: { projectId: key.project_id, permission: 'audit:read' } }),
-      description: 'What happened to this key, newest first.',
-      args: { first: t.arg.int(), after: t.arg.string() },
+      description: 'What happened to this key, newest first: lifecycle events, and usage too when asked for.',
+      args: { first: t.arg.int(), after: t.arg.string(), includeUsage: t.arg.boolean({ defaultValue: false }) },
       resolve: async (key, args, ctx) => {
         const page = parsePage('AuditEvent', args);
-        const rows = await ctx.loaders.auditHistory.load({ keyId: key.id, limit: fetchSize(page), beforePosition: page.beforePosition });
+        const rows = await ctx.loaders.auditHistory.load({
+          keyId: key.id,
+          limit: fetchSize(page),
+          beforePosition: page.beforePosition,
+          includeUsage: args.includeUsage ?? false,
+        });
         return toConnection('AuditEvent', rows, page, (row) => row.position);
       },
     }),

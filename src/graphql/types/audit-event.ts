@@ -1,4 +1,4 @@
-import type { AuditChange } from '../../../projections/audit-log-projection';
+import type { AuditChange, UsageSummary } from '../../../projections/audit-log-projection';
 import type { KeyEventType } from '../../../events/key-events';
 import { findAuditEventsByPositions, type AuditEventRow } from '../../queries/audit-queries';
 import { builder } from '../builder';
@@ -8,6 +8,17 @@ import { ApiKeyRef, readableKey } from './api-key';
 import { AuditEventTypeEnum } from './enums';
 
 export const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent');
+
+const UsageSummaryRef = builder.objectRef<UsageSummary>('UsageSummary').implement({
+  fields: (t) => ({
+    count: t.exposeInt('count'),
+    firstAt: t.field({ type: 'DateTime', resolve: (usage) => usage.firstAt }),
+    lastAt: t.field({ type: 'DateTime', resolve: (usage) => usage.lastAt }),
+    valid: t.exposeInt('valid'),
+    inactive: t.exposeInt('inactive'),
+    deleted: t.exposeInt('deleted'),
+  }),
+});
 
 const AuditChangeRef = builder.objectRef<AuditChange>('AuditChange').implement({
   fields: (t) => ({
@@ -40,7 +51,12 @@ builder.node(AuditEventRef, {
       resolve: async (row, _args, ctx) => readableKey(ctx, await ctx.loaders.apiKeyById.load(row.key_id)),
     }),
     reason: t.exposeString('reason', { nullable: true }),
-    outcome: t.exposeString('outcome', { nullable: true, description: 'For KeyUsed: VALID or INACTIVE.' }),
+    usage: t.field({
+      type: UsageSummaryRef,
+      nullable: true,
+      description: 'For KeyUsed: the verifications of one flush window, coalesced.',
+      resolve: (row) => (row.usage ? (JSON.parse(row.usage) as UsageSummary) : null),
+    }),
     changes: t.field({ type: [AuditChangeRef], resolve: (row) => JSON.parse(row.changes) as AuditChange[] }),
   }),
 });

@@ -29,7 +29,8 @@ const ApiKeyFilter = builder.inputType('ApiKeyFilter', {
 
 const AuditLogFilter = builder.inputType('AuditLogFilter', {
   fields: (t) => ({
-    types: t.field({ type: [AuditEventTypeEnum] }),
+    types: t.field({ type: [AuditEventTypeEnum], description: 'Only these types. Without it: lifecycle events, and usage too if includeUsage.' }),
+    includeUsage: t.boolean({ description: 'Also show KeyUsed (usage) events. Default false.' }),
     keyId: t.id({ description: 'Only events of this key.' }),
     actor: t.string(),
     from: t.field({ type: 'DateTime', description: 'Events at or after this time.' }),
@@ -72,6 +73,7 @@ builder.node(ProjectRef, {
             projectId: project.projectId,
             keyId: filter.keyId ? parseGlobalId(String(filter.keyId), 'ApiKey', 'filter.keyId') : undefined,
             types: filter.types,
+            includeUsage: filter.includeUsage,
             actor: filter.actor,
             from: filter.from,
             to: filter.to,

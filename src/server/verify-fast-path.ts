@@ -1,0 +1,173 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Kind, parse, validate, type FieldNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import type { Authenticate } from '../auth/authenticate';
+import { hasPermission, hasPermissionAnywhere } from '../auth/principal';
+import { encodeGlobalID } from '../graphql/global-id';
+import type { KeyVerifier, VerificationResult } from '../verification/key-verifier';
+
+// The hot path. Verification is nearly all of the traffic, so a plain verifyApiKey
+// mutation is answered here without yoga's Fetch objects or GraphQL execution: its
+// document is parsed and validated once, then answered by a serializer compiled
+// from its selection set. Anything this module does not recognise exactly, and
+// every error case (bad token, missing permission, bad variables), goes to the
+// general path, which therefore stays the reference; a test compares the two
+// byte for byte.
+
+type Serialize = (result: VerificationResult) => string;
+
+interface CompiledVerify {
+  operationName: string | null;
+  /** Reads the secret from the request's variables; undefined when they are not exactly right. */
+  secretOf(variables: unknown): string | undefined;
+  serialize: Serialize;
+}
+
+const MAX_QUERY_LENGTH = 2000;
+const MAX_COMPILED = 1000;
+
+export interface FastPathDeps {
+  schema: GraphQLSchema;
+  authenticate: Authenticate;
+  verifier: KeyVerifier;
+}
+
+/** Returns a handler that answers the request and resolves true, or resolves false without touching the response. */
+export function createVerifyFastPath({ schema, authenticate, verifier }: FastPathDeps) {
+  const compiled = new Map<string, CompiledVerify | null>();
+
+  function compiledFor(query: string): CompiledVerify | null {
+    let entry = compiled.get(query);
+    if (entry === undefined) {
+      entry = compile(schema, query);
+      // Only well-formed verify documents are kept, and they hold no literal secret (see compile).
+      if (entry && compiled.size < MAX_COMPILED) compiled.set(query, entry);
+    }
+    return entry;
+  }
+
+  return async function tryVerifyFastPath(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
+    const contentType = responseContentType(req);
+    if (!contentType || !req.headers['content-type']?.startsWith('application/json')) return false;
+    let request: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
+    try {
+      request = JSON.parse(body.toString('utf8'));
+    } catch {
+      return false;
+    }
+    if (typeof request !== 'object' || request === null || Array.isArray(request) || request.extensions !== undefined) return false;
+    const { query, variables, operationName } = request;
+    if (typeof query !== 'string' || !query.includes('verifyApiKey')) return false;
+    const operation = compiledFor(query);
+    if (!operation || (operationName != null && operationName !== operation.operationName)) return false;
+    const secret = operation.secretOf(variables);
+    if (secret === undefined) return false;
+
+    let principal;
+    try {
+      principal = await authenticate(req.headers.authorization);
+    } catch {
+      return false; // the general path answers 401
+    }
+    if (!hasPermissionAnywhere(principal, 'keys:verify')) return false; // and FORBIDDEN
+
+    const result = await verifier.verify(secret, (projectId) => hasPermission(principal, projectId, 'keys:verify'), principal.subject);
+    const payload = operation.serialize(result);
+    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) });
+    res.end(payload);
+    return true;
+  };
+}
+
+/** The media type yoga would answer with for this Accept header; null where we leave the choice to yoga. */
+function responseContentType(req: IncomingMessage): string | null {
+  const accept = req.headers.accept;
+  if (accept === undefined || accept === '*/*' || accept === 'application/json') return 'application/json; charset=utf-8';
+  if (accept === 'application/graphql-response+json') return 'application/graphql-response+json; charset=utf-8';
+  return null;
+}
+
+/** Compiles a document that is exactly one valid verifyApiKey mutation, or returns null. */
+function compile(schema: GraphQLSchema, query: string): CompiledVerify | null {
+  if (query.length > MAX_QUERY_LENGTH) return null;
+  let document;
+  try {
+    document = parse(query, { noLocation: true });
+  } catch {
+    return null;
+  }
+  if (document.definitions.length !== 1 || validate(schema, document).length > 0) return null;
+  const operation = document.definitions[0]!;
+  if (operation.kind !== Kind.OPERATION_DEFINITION || operation.operation !== 'mutation' || operation.directives?.length) return null;
+  if (operation.variableDefinitions?.some((definition) => definition.defaultValue || definition.directives?.length)) return null;
+
+  const [field, ...others] = operation.selectionSet.selections;
+  if (!field || others.length || field.kind !== Kind.FIELD || field.name.value !== 'verifyApiKey' || field.directives?.length) return null;
+  const secretOf = secretReader(field);
+  const payload = field.selectionSet && payloadSerializer(field.selectionSet);
+  if (!secretOf || !payload) return null;
+  const responseName = JSON.stringify(field.alias?.value ?? field.name.value);
+  return {
+    operationName: operation.name?.value ?? null,
+    secretOf,
+    serialize: (result) => `{"data":{${responseName}:${payload(result)}}}`,
+  };
+}
+
+/** input: { secret: $var } or input: $var. A literal secret is left to the general path, and never cached. */
+function secretReader(field: FieldNode): CompiledVerify['secretOf'] | null {
+  const input = field.arguments?.[0]?.value;
+  if (!input) return null;
+  const plainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (input.kind === Kind.VARIABLE) {
+    const name = input.name.value;
+    return (variables) => {
+      const value = plainObject(variables) ? variables[name] : undefined;
+      if (!plainObject(value) || Object.keys(value).length !== 1 || typeof value.secret !== 'string') return undefined;
+      return value.secret;
+    };
+  }
+  if (input.kind === Kind.OBJECT && input.fields.length === 1 && input.fields[0]!.value.kind === Kind.VARIABLE) {
+    const name = input.fields[0]!.value.name.value;
+    return (variables) => {
+      const value = plainObject(variables) ? variables[name] : undefined;
+      return typeof value === 'string' ? value : undefined;
+    };
+  }
+  return null;
+}
+
+type Writer<T> = (value: T) => string;
+
+/** A serializer for a selection set of plain fields (no fragments, directives or repeated names). */
+function selectionWriter<T>(selectionSet: SelectionSetNode, fields: Record<string, (node: FieldNode) => Writer<T> | null>): Writer<T> | null {
+  const parts: { name: string; write: Writer<T> }[] = [];
+  for (const selection of selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD || selection.directives?.length || selection.arguments?.length) return null;
+    const name = selection.alias?.value ?? selection.name.value;
+    const make = fields[selection.name.value];
+    const write = make?.(selection);
+    if (!write || parts.some((part) => part.name === name)) return null;
+    parts.push({ name: JSON.stringify(name), write });
+  }
+  return (value) => `{${parts.map((part) => `${part.name}:${part.write(value)}`).join(',')}}`;
+}
+
+function payloadSerializer(selectionSet: SelectionSetNode): Writer<VerificationResult> | null {
+  return selectionWriter<VerificationResult>(selectionSet, {
+    __typename: () => () => '"VerifyApiKeyPayload"',
+    valid: () => (result) => (result.valid ? 'true' : 'false'),
+    code: () => (result) => `"${result.code}"`,
+    key: (node) => {
+      const key =
+        node.selectionSet &&
+        selectionWriter<NonNullable<VerificationResult['key']>>(node.selectionSet, {
+          __typename: () => () => '"VerifiedApiKey"',
+          id: () => (k) => JSON.stringify(encodeGlobalID('ApiKey', k.id)),
+          projectId: () => (k) => JSON.stringify(k.projectId),
+          name: () => (k) => JSON.stringify(k.name),
+          environment: () => (k) => JSON.stringify(k.environment),
+        });
+      return key ? (result) => (result.key ? key(result.key) : 'null') : null;
+    },
+  });
+}

@@ -1,0 +1,60 @@
+import type { StoredEvent } from '../../events/event-envelope';
+import type { KeyStatus } from '../../events/key-events';
+import { findApiKeyByHash } from '../queries/api-key-queries';
+import { hashSecret, parseSecret } from '../secrets/api-key-secret';
+import type { Db } from '../store/database';
+import { KeyCache, type CachedKey } from './key-cache';
+import type { UsageRecorder } from './usage-recorder';
+
+export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'MALFORMED' | 'INACTIVE' | 'DELETED';
+
+export interface VerificationResult {
+  valid: boolean;
+  code: VerificationCode;
+  key: CachedKey | null;
+}
+
+const MALFORMED: VerificationResult = { valid: false, code: 'MALFORMED', key: null };
+const NOT_FOUND: VerificationResult = { valid: false, code: 'NOT_FOUND', key: null };
+const OUTCOME_BY_STATUS: Record<KeyStatus, 'VALID' | 'INACTIVE' | 'DELETED'> = { ACTIVE: 'VALID', INACTIVE: 'INACTIVE', DELETED: 'DELETED' };
+
+/**
+ * The one implementation of "is this secret a usable key?", used by the GraphQL
+ * resolver and the HTTP fast path alike, so both answer the same by construction.
+ * Malformed input is rejected offline by the checksum; a well-formed secret is
+ * looked up by its SHA-256 (cache, then the unique index), never compared in a loop.
+ */
+export class KeyVerifier {
+  readonly cache = new KeyCache();
+
+  constructor(
+    private readonly db: Db,
+    private readonly usage: UsageRecorder | null,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async verify(secret: string, mayVerify: (projectId: string) => boolean, actor: string): Promise<VerificationResult> {
+    if (!parseSecret(secret)) return MALFORMED;
+    const hash = hashSecret(secret);
+    const key = this.cache.get(hash) ?? (await this.load(hash));
+    // A key of a project the caller may not verify for is, to that caller, no key at all.
+    if (!key || !mayVerify(key.projectId)) return NOT_FOUND;
+    const outcome = OUTCOME_BY_STATUS[key.status];
+    this.usage?.record(key.id, key.projectId, actor, outcome, this.now());
+    return { valid: outcome === 'VALID', code: outcome, key };
+  }
+
+  /** Called after every commit: a changed key is read afresh on its next verification. */
+  readonly afterCommit = (events: StoredEvent[]): void => {
+    for (const event of events) if (event.type !== 'KeyUsed') this.cache.invalidate(event.data.keyId);
+  };
+
+  private async load(hash: string): Promise<CachedKey | null> {
+    const epoch = this.cache.beginRead();
+    const row = await findApiKeyByHash(this.db, hash);
+    if (!row) return null;
+    const key: CachedKey = { id: row.id, projectId: row.project_id, name: row.name, environment: row.environment, status: row.status as KeyStatus };
+    this.cache.fill(hash, key, epoch);
+    return key;
+  }
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { UsageOutcome } from '../../events/key-events';
+import { usageStreamId } from '../../events/streams';
+import { projectEvents } from '../../projections/project-events';
+import { addUse, mergeTally, newTally, usageEvent, type UsageTally } from '../domain/usage-tally';
+import type { Db } from '../store/database';
+import { appendToStream } from '../store/event-store';
+
+export interface UsageRecorderOptions {
+  /** How often buffered usage is written (USAGE_FLUSH_MS). */
+  flushMs: number;
+  now?: () => number;
+  /** Write sooner once this many keys have uses waiting. */
+  maxBufferedKeys?: number;
+  logger?: Logger;
+}
+
+/**
+ * Group commit for usage: verifications add to an in-memory tally per key and
+ * actor; every window the tallies are written as one KeyUsed event each, all in
+ * one transaction. A verification never waits on the disk. A crash loses at most
+ * the window in memory, never a lifecycle event.
+ */
+export class UsageRecorder {
+  private buffer = new Map<string, UsageTally>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly maxBufferedKeys: number;
+
+  constructor(private readonly db: Db, private readonly options: UsageRecorderOptions) {
+    this.maxBufferedKeys = options.maxBufferedKeys ?? 10_000;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.options.flushMs);
+    this.timer.unref();
+  }
+
+  record(keyId: string, projectId: string, actor: string, outcome: UsageOutcome, at: number): void {
+    const id = `${keyId}\u0000${actor}`;
+    let tally = this.buffer.get(id);
+    if (!tally) {
+      tally = newTally(keyId, projectId, actor, at);
+      this.buffer.set(id, tally);
+      if (this.buffer.size >= this.maxBufferedKeys) void this.flush();
+    }
+    addUse(tally, outcome, at);
+  }
+
+  /** Writes everything buffered so far; flushes run one after another, never overlapping. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeBuffered());
+    return this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  private async writeBuffered(): Promise<void> {
+    if (this.buffer.size === 0) return;
+    const tallies = [...this.buffer.values()];
+    this.buffer = new Map();
+    const flushId = `usage-flush-${randomUUID()}`;
+    const recordedAt = new Date((this.options.now ?? Date.now)()).toISOString();
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const tally of tallies) {
+          const metadata = { actor: tally.actor, requestId: flushId, causationId: flushId, correlationId: flushId, clientAddress: null, userAgent: null };
+          // Appended after whatever the usage stream holds: never a lifecycle stream version.
+          const stored = await appendToStream(trx, usageStreamId(tally.keyId), 'end', [usageEvent(tally)], { metadata, recordedAt });
+          await projectEvents(trx, stored);
+        }
+      });
+    } catch (error) {
+      // Put the uses back so the next window retries them, merged with newer ones.
+      for (const tally of tallies) this.merge(tally);
+      this.options.logger?.error({ err: error, keys: tallies.length }, 'usage flush failed; will retry');
+    }
+  }
+
+  private merge(tally: UsageTally): void {
+    const id = `${tally.keyId}\u0000${tally.actor}`;
+    const current = this.buffer.get(id);
+    if (current) mergeTally(current, tally);
+    else this.buffer.set(id, tally);
+  }
+}
