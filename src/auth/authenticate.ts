@@ -23,7 +23,11 @@ export class AuthenticationError extends Error {
 
 const CLOCK_SKEW_SECONDS = 30;
 
-export type Authenticate = (authorization: string | null | undefined) => Promise<Principal>;
+export interface Authenticate {
+  (authorization: string | null | undefined): Promise<Principal>;
+  /** The principal of a token verified before and still valid, without waiting; undefined otherwise. */
+  cached(authorization: string | null | undefined): Principal | undefined;
+}
 
 const MAX_CACHED_TOKENS = 10_000;
 
@@ -43,15 +47,21 @@ interface VerifiedToken {
 export function createAuthenticator(config: AuthConfig): Authenticate {
   const [key, algorithms] = verificationKey(config);
   const verified = new Map<string, VerifiedToken>();
-  return async (authorization) => {
-    const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '')?.[1];
+  const tokenOf = (authorization: string | null | undefined) => /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '')?.[1];
+  const fromCache = (token: string) => {
+    const entry = verified.get(token);
+    if (!entry) return undefined;
+    const now = Date.now();
+    if (now >= entry.notBefore && now <= entry.expires) return entry.principal;
+    verified.delete(token);
+    return undefined;
+  };
+
+  const authenticate = async (authorization: string | null | undefined) => {
+    const token = tokenOf(authorization);
     if (!token) throw new AuthenticationError('Send a bearer token: Authorization: Bearer <JWT>');
-    const cached = verified.get(token);
-    if (cached) {
-      const now = Date.now();
-      if (now >= cached.notBefore && now <= cached.expires) return cached.principal;
-      verified.delete(token);
-    }
+    const cached = fromCache(token);
+    if (cached) return cached;
     let payload: { exp?: number; nbf?: number };
     try {
       ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
@@ -75,6 +85,12 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
     });
     return principal;
   };
+  return Object.assign(authenticate, {
+    cached: (authorization: string | null | undefined) => {
+      const token = tokenOf(authorization);
+      return token ? fromCache(token) : undefined;
+    },
+  });
 }
 
 function verificationKey(config: AuthConfig): [Uint8Array | JWTVerifyGetKey, string[]] {

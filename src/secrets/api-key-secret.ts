@@ -60,14 +60,15 @@ export function maskSecret(secret: string): string {
   return `${secret.slice(0, bodyStart + 4)}…${secret.slice(-4)}`;
 }
 
+/** CRC32 in base62: plain number arithmetic, as this runs on every verification. */
 function checksumOf(text: string): string {
-  return toBase62(uint32Bytes(crc32(text)), CHECKSUM_LENGTH);
-}
-
-function uint32Bytes(value: number): Buffer {
-  const bytes = Buffer.alloc(4);
-  bytes.writeUInt32BE(value >>> 0);
-  return bytes;
+  let value = crc32(text) >>> 0;
+  let out = '';
+  for (let i = 0; i < CHECKSUM_LENGTH; i++) {
+    out = BASE62[value % 62] + out;
+    value = Math.floor(value / 62);
+  }
+  return out;
 }
 
 function toBase62(bytes: Buffer, length: number): string {

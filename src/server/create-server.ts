@@ -103,7 +103,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (req.method === 'POST') {
       if (rejectUnboundedBody(req, res)) return;
       const body = await readBody(req);
-      if (fastPath && (await fastPath(req, res, body))) {
+      const answered = fastPath?.(req, res, body) ?? false;
+      if (answered === true || (answered !== false && (await answered))) {
         fastPathAnswers++;
         return;
       }
@@ -156,10 +157,13 @@ function rejectUnboundedBody(req: IncomingMessage, res: ServerResponse): boolean
   return false;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {

@@ -23,7 +23,7 @@ export async function openDatabase(databaseUrl: string, options: DatabaseOptions
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({
-    dialect: new WriteLockingSqliteDialect({ database: sqlite }),
+    dialect: new WriteLockingSqliteDialect({ database: withStatementCache(sqlite) }),
     log: (event) => {
       if (event.level === 'query') options.onQuery?.(event.query.sql);
     },
@@ -39,6 +39,26 @@ export function sqliteFileFromUrl(databaseUrl: string): string {
   const file = databaseUrl.replace(/^(sqlite|file):(\/\/)?/i, '');
   if (!file) throw new Error('DATABASE_URL names no file');
   return file;
+}
+
+/**
+ * Kysely prepares every statement anew; better-sqlite3 statements can be reused,
+ * and preparing is a large part of a small query's cost (rebuilds run millions).
+ */
+function withStatementCache(sqlite: SQLite.Database, maxStatements = 500) {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => void sqlite.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        if (statements.size >= maxStatements) statements.delete(statements.keys().next().value!);
+        statement = sqlite.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../../events/event-envelope';
+import { hasPermission, type Principal } from '../auth/principal';
 import type { KeyStatus } from '../../events/key-events';
 import { findApiKeyByHash } from '../queries/api-key-queries';
 import { hashSecret, parseSecret } from '../secrets/api-key-secret';
@@ -33,14 +34,28 @@ export class KeyVerifier {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async verify(secret: string, mayVerify: (projectId: string) => boolean, actor: string): Promise<VerificationResult> {
+  /** Verifies for a principal: only keys of projects it holds keys:verify on can be VALID; its sub is the actor recorded. */
+  async verify(secret: string, principal: Principal): Promise<VerificationResult> {
     if (!parseSecret(secret)) return MALFORMED;
     const hash = hashSecret(secret);
-    const key = this.cache.get(hash) ?? (await this.load(hash));
+    return this.decide(this.cache.get(hash) ?? (await this.load(hash)), principal);
+  }
+
+  /**
+   * The same answer without waiting, when it needs no database read (a malformed
+   * secret, or a cached key); undefined when verify() must read.
+   */
+  verifyFromCache(secret: string, principal: Principal): VerificationResult | undefined {
+    if (!parseSecret(secret)) return MALFORMED;
+    const key = this.cache.get(hashSecret(secret));
+    return key ? this.decide(key, principal) : undefined;
+  }
+
+  private decide(key: CachedKey | null, principal: Principal): VerificationResult {
     // A key of a project the caller may not verify for is, to that caller, no key at all.
-    if (!key || !mayVerify(key.projectId)) return NOT_FOUND;
+    if (!key || !hasPermission(principal, key.projectId, 'keys:verify')) return NOT_FOUND;
     const outcome = OUTCOME_BY_STATUS[key.status];
-    this.usage?.record(key.id, key.projectId, actor, outcome, this.now());
+    this.usage?.record(key.id, key.projectId, principal.subject, outcome, this.now());
     return { valid: outcome === 'VALID', code: outcome, key };
   }
 

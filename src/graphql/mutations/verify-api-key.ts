@@ -1,4 +1,3 @@
-import { hasPermission } from '../../auth/principal';
 import type { CachedKey } from '../../verification/key-cache';
 import type { VerificationResult } from '../../verification/key-verifier';
 import { builder } from '../builder';
@@ -33,7 +32,6 @@ builder.mutationField('verifyApiKey', (t) =>
     description: 'Is this secret a usable key? Records the use. Never an error for a bad secret: the code says why.',
     args: { input: t.arg({ type: VerifyApiKeyInput, required: true }) },
     authScopes: { verifier: true },
-    resolve: (_root, { input }, ctx) =>
-      ctx.verifier.verify(input.secret, (projectId) => hasPermission(ctx.principal, projectId, 'keys:verify'), ctx.principal.subject),
+    resolve: (_root, { input }, ctx) => ctx.verifier.verify(input.secret, ctx.principal),
   }),
 );

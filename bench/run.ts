@@ -1,0 +1,271 @@
+// npm run bench: measures the real server against floors taken in the same run,
+// prints one table and writes it to bench/results.md. Not part of npm test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { generateApiKey } from '../src/commands/api-key-commands';
+import { PERMISSIONS } from '../src/auth/principal';
+import { signToken } from '../src/auth/sign-token';
+import { openDatabase } from '../src/store/database';
+
+const JWT_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
+const LOG_EVENTS = Number(process.env.BENCH_LOG_EVENTS ?? 1_000_000);
+const work = mkdtempSync(join(tmpdir(), 'apikeys-bench-'));
+const dbFile = join(work, 'bench.db');
+const rows: { metric: string; service: string; floor: string; ratio: string; target: string }[] = [];
+const notes: string[] = [];
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  total: number;
+  errors: number;
+  non2xx: number;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk) => {
+      output += chunk;
+      const match = pattern.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited (${code}) before ready: ${output}`)));
+  });
+}
+
+async function startService(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, PORT: '0', DATABASE_URL: dbFile, AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return { url: await waitForLine(child, /GraphQL endpoint: (\S+)/), child };
+}
+
+async function startFloor(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/floor-server.ts', dbFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return { url: `http://127.0.0.1:${await waitForLine(child, /PORT=(\d+)/)}/graphql`, child };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function load(url: string, bodies: string[], options: { connections?: number; seconds?: number; token?: string } = {}): Promise<LoadResult> {
+  const config = {
+    url,
+    connections: options.connections ?? 50,
+    durationSeconds: options.seconds ?? SECONDS,
+    headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+    bodies,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load-generator.ts', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`load generator failed (${code})`));
+      const result = JSON.parse(output.trim().split('\n').at(-1)!) as LoadResult;
+      if (result.errors || result.non2xx) notes.push(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx of ${result.total}`);
+      resolve(result);
+    });
+  });
+}
+
+async function measured(url: string, bodies: string[], options: Parameters<typeof load>[2] = {}): Promise<LoadResult> {
+  await load(url, bodies, { ...options, seconds: 2 }); // warm-up: JIT, caches, token cache
+  return load(url, bodies, options);
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Math.round(Number(line.replace(/\D+/g, '')) / 1024);
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (a: number, b: number) => `${fmt((100 * a) / b, 1)} %`;
+
+function timeLoop(seconds: number, body: () => void): number {
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  while (performance.now() < end) {
+    body();
+    n++;
+  }
+  return n / seconds;
+}
+
+async function main() {
+  const token = await signToken(JWT_SECRET, { sub: 'bench', perms: { '*': [...PERMISSIONS] }, expiresIn: 3600 });
+  const ctx = (db: Awaited<ReturnType<typeof openDatabase>>) => ({
+    db,
+    now: () => new Date(),
+    metadata: { actor: 'bench-seed', requestId: 'seed', causationId: 'seed', correlationId: 'seed', clientAddress: null, userAgent: null },
+  });
+
+  log('seeding 100 keys to verify');
+  let db = await openDatabase(dbFile);
+  const secrets: string[] = [];
+  for (let i = 0; i < 100; i++) secrets.push((await generateApiKey(ctx(db), { projectId: 'bench', name: `verify ${i}`, environment: 'live' })).secret);
+  await db.destroy();
+  const verifyBodies = secrets.map((secret) =>
+    JSON.stringify({ query: 'mutation ($secret: String!) { verifyApiKey(input: {secret: $secret}) { valid code } }', variables: { secret } }),
+  );
+
+  // 1. Verification: floor before and after the service runs, to see drift within the run.
+  log('verify: floor');
+  let floor = await startFloor();
+  const floorBefore = await measured(floor.url, verifyBodies);
+  await stop(floor.child);
+
+  log('verify: service, usage recording on');
+  let service = await startService({ USAGE_RECORDING: 'true' });
+  const on = await measured(service.url, verifyBodies, { token });
+  await stop(service.child);
+
+  log('verify: service, usage recording off');
+  service = await startService({ USAGE_RECORDING: 'false' });
+  const off = await measured(service.url, verifyBodies, { token });
+  await stop(service.child);
+
+  log('verify: floor again');
+  floor = await startFloor();
+  const floorAfter = await measured(floor.url, verifyBodies);
+  await stop(floor.child);
+
+  const floorRps = (floorBefore.requestsPerSecond + floorAfter.requestsPerSecond) / 2;
+  const floorP99 = Math.max(floorBefore.p99, floorAfter.p99);
+  rows.push(
+    { metric: 'verifyApiKey req/s, auth + usage recording on', service: fmt(on.requestsPerSecond), floor: fmt(floorRps), ratio: pct(on.requestsPerSecond, floorRps), target: '≥ 75 % of floor' },
+    { metric: 'verifyApiKey p50 / p99 latency (ms)', service: `${on.p50} / ${on.p99}`, floor: `${Math.max(floorBefore.p50, floorAfter.p50)} / ${floorP99}`, ratio: `p99 ${fmt(on.p99 / floorP99, 2)}×`, target: 'p99 ≤ 3× floor' },
+    { metric: 'verifyApiKey req/s, usage recording off', service: fmt(off.requestsPerSecond), floor: fmt(floorRps), ratio: pct(off.requestsPerSecond, floorRps), target: '' },
+    { metric: 'recording on vs off', service: fmt(on.requestsPerSecond), floor: fmt(off.requestsPerSecond), ratio: pct(on.requestsPerSecond, off.requestsPerSecond), target: '≥ 90 %' },
+  );
+  notes.push(`Floor runs before/after the service: ${fmt(floorBefore.requestsPerSecond)} / ${fmt(floorAfter.requestsPerSecond)} req/s.`);
+
+  // 2. Memory under sustained verification.
+  log(`verify soak: ${SOAK_SECONDS} s, RSS sampled`);
+  service = await startService({ USAGE_RECORDING: 'true' });
+  const pid = service.child.pid!;
+  const samples: number[] = [];
+  const sampleAt = (seconds: number) => setTimeout(() => samples.push(rssMiB(pid)), seconds * 1000);
+  [1, SOAK_SECONDS / 2, SOAK_SECONDS - 1].forEach(sampleAt);
+  const soak = await load(service.url, verifyBodies, { token, seconds: SOAK_SECONDS });
+  rows.push({ metric: `RSS during ${SOAK_SECONDS} s of verify load (start / middle / end, MiB)`, service: samples.join(' / '), floor: '', ratio: `${fmt(soak.requestsPerSecond)} req/s`, target: 'flat' });
+
+  // 3. Generation: every key is an fsynced transaction.
+  log('generateApiKey');
+  const generateBody = JSON.stringify({ query: 'mutation { generateApiKey(input: {projectId: "gen", name: "bench", environment: "live"}) { __typename } }' });
+  const generate = await measured(service.url, [generateBody], { token, connections: 10, seconds: 5 });
+  await stop(service.child);
+  const raw = new Database(join(work, 'floor.db'));
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.exec('create table t (id integer primary key, data text)');
+  const insert = raw.prepare('insert into t (data) values (?)');
+  const fsyncedInserts = timeLoop(5, () => insert.run(randomUUID()));
+  rows.push({ metric: 'generateApiKey req/s (p99 ms)', service: `${fmt(generate.requestsPerSecond)} (${generate.p99})`, floor: fmt(fsyncedInserts), ratio: pct(generate.requestsPerSecond, fsyncedInserts), target: 'floor: one fsynced insert per transaction' });
+
+  // 4. Pages at 10k keys / 10k events.
+  log('seeding 10,000 keys in one project');
+  db = await openDatabase(dbFile);
+  for (let i = 0; i < 10_000; i++) await generateApiKey(ctx(db), { projectId: 'big', name: `key ${i}`, environment: i % 2 ? 'live' : 'test' });
+  await db.destroy();
+  const keysPage = JSON.stringify({ query: '{ project(id: "big") { apiKeys(first: 50) { edges { cursor node { id name maskedKey status createdAt lastUsedAt } } } } }' });
+  const auditPage = JSON.stringify({ query: '{ project(id: "big") { auditLog(first: 50, filter: {includeUsage: true}) { edges { cursor node { id type occurredAt actor } } } } }' });
+  const lifecyclePage = JSON.stringify({ query: '{ project(id: "big") { auditLog(first: 50) { edges { cursor node { id type occurredAt actor } } } } }' });
+  service = await startService({});
+  const keys10k = await measured(service.url, [keysPage], { token, connections: 10, seconds: 5 });
+  const audit10k = await measured(service.url, [auditPage], { token, connections: 10, seconds: 5 });
+  await stop(service.child);
+
+  // 5. Grow the log to LOG_EVENTS with usage events, written raw (the insert floor), then rebuild.
+  const sqlite = new Database(dbFile);
+  const existing = sqlite.prepare('select count(*) from events').pluck().get() as number;
+  const bigKeys = sqlite.prepare("select id from api_keys where project_id = 'big'").pluck().all() as string[];
+  const toInsert = LOG_EVENTS - existing;
+  log(`inserting ${fmt(toInsert)} usage events raw`);
+  const insertEvent = sqlite.prepare('insert into events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at) values (?, ?, ?, 1, ?, ?, ?)');
+  const metadata = JSON.stringify({ actor: 'gateway', requestId: 'bench', causationId: 'bench', correlationId: 'bench', clientAddress: null, userAgent: null });
+  const insertBatch = sqlite.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const keyId = bigKeys[i % bigKeys.length]!;
+      const at = new Date(Date.parse('2026-06-01T00:00:00Z') + i * 1000).toISOString();
+      const data = { keyId, projectId: 'big', count: 1, firstAt: at, lastAt: at, outcomes: { VALID: 1 }, lastValidAt: at, lastRejectedAt: null, lastRejectedCode: null };
+      insertEvent.run(`${keyId}:usage`, Math.floor(i / bigKeys.length) + 1, 'KeyUsed', JSON.stringify(data), metadata, at);
+    }
+  });
+  let started = performance.now();
+  for (let from = 0; from < toInsert; from += 10_000) insertBatch(from, Math.min(from + 10_000, toInsert));
+  const insertRate = toInsert / ((performance.now() - started) / 1000);
+
+  log('reading and parsing the whole log raw');
+  started = performance.now();
+  let parsed = 0;
+  for (const row of sqlite.prepare('select data, metadata from events order by position').iterate() as Iterable<{ data: string; metadata: string }>) {
+    JSON.parse(row.data);
+    JSON.parse(row.metadata);
+    parsed++;
+  }
+  const readRate = parsed / ((performance.now() - started) / 1000);
+  sqlite.close();
+
+  log(`npm run rebuild on ${fmt(LOG_EVENTS)} events`);
+  started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/rebuild.ts'], { env: { ...process.env, DATABASE_URL: dbFile }, stdio: 'inherit' });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`rebuild failed (${code})`))));
+  });
+  const rebuildRate = LOG_EVENTS / ((performance.now() - started) / 1000);
+  rows.push(
+    { metric: `rebuild events/s (${fmt(LOG_EVENTS)} events, process start included)`, service: fmt(rebuildRate), floor: fmt(readRate), ratio: pct(rebuildRate, readRate), target: 'floor: raw read + JSON.parse of the log' },
+    { metric: 'raw better-sqlite3 batched inserts, events/s (how the log was grown)', service: '', floor: fmt(insertRate), ratio: '', target: '' },
+  );
+
+  service = await startService({});
+  const audit1m = await measured(service.url, [auditPage], { token, connections: 10, seconds: 5 });
+  const lifecycle1m = await measured(service.url, [lifecyclePage], { token, connections: 10, seconds: 5 });
+  const keys1m = await measured(service.url, [keysPage], { token, connections: 10, seconds: 5 });
+  await stop(service.child);
+  rows.push(
+    { metric: 'project.apiKeys first page (50) at 10k keys, p50 / p99 ms', service: `${keys10k.p50} / ${keys10k.p99}`, floor: '', ratio: `${fmt(keys10k.requestsPerSecond)} req/s`, target: '' },
+    { metric: `  same, with ${fmt(LOG_EVENTS)} events in the log`, service: `${keys1m.p50} / ${keys1m.p99}`, floor: '', ratio: `${fmt(keys1m.requestsPerSecond)} req/s`, target: '' },
+    { metric: 'project.auditLog first page (50, usage included) at 10k events, p50 / p99 ms', service: `${audit10k.p50} / ${audit10k.p99}`, floor: '', ratio: `${fmt(audit10k.requestsPerSecond)} req/s`, target: '' },
+    { metric: `  same at ${fmt(LOG_EVENTS)} events`, service: `${audit1m.p50} / ${audit1m.p99}`, floor: '', ratio: `${fmt(audit1m.requestsPerSecond / audit10k.requestsPerSecond, 2)}× the 10k throughput`, target: '≈ 1 (keyset)' },
+    { metric: `  lifecycle-only page at ${fmt(LOG_EVENTS)} events`, service: `${lifecycle1m.p50} / ${lifecycle1m.p99}`, floor: '', ratio: `${fmt(lifecycle1m.requestsPerSecond)} req/s`, target: '' },
+  );
+
+  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
+  const table = [
+    '| metric | service | floor | ratio | target |',
+    '|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.metric} | ${row.service} | ${row.floor} | ${row.ratio} | ${row.target} |`),
+  ].join('\n');
+  const report = `# Benchmark results
+
+Run: ${new Date().toISOString()} · ${machine}
+Load: autocannon in a separate process on the same machine, 50 connections for verification (10 for the rest), ${SECONDS} s runs after a 2 s warm-up. Verification cycles through 100 keys. The floor for verification is \`bench/floor-server.ts\`: bare node:http, one SHA-256 and one better-sqlite3 lookup by hash, no auth, no usage recording.
+
+${table}
+
+${notes.map((note) => `- ${note}`).join('\n')}
+`;
+  console.log(report);
+  writeFileSync(new URL('./results.md', import.meta.url), report);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
