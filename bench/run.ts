@@ -6,16 +6,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { sql } from 'kysely';
 import { generateApiKey } from '../src/commands/api-key-commands';
 import { PERMISSIONS } from '../src/auth/principal';
 import { signToken } from '../src/auth/sign-token';
 import { openDatabase } from '../src/store/database';
 
 const JWT_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
 const LOG_EVENTS = Number(process.env.BENCH_LOG_EVENTS ?? 1_000_000);
+const POSTGRES_URL = process.env.BENCH_POSTGRES_URL === 'off' ? null : (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const work = mkdtempSync(join(tmpdir(), 'apikeys-bench-'));
 const dbFile = join(work, 'bench.db');
 const rows: { metric: string; service: string; floor: string; ratio: string; target: string }[] = [];
@@ -43,9 +45,9 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
   });
 }
 
-async function startService(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+async function startService(env: Record<string, string>, databaseUrl = dbFile): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', DATABASE_URL: dbFile, AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: '0', DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return { url: await waitForLine(child, /GraphQL endpoint: (\S+)/), child };
@@ -111,6 +113,8 @@ async function pageQueryMicros(): Promise<{ audit: number; keys: number }> {
   const { listAuditEvents } = await import('../src/queries/audit-queries');
   const { listProjectApiKeys } = await import('../src/queries/api-key-queries');
   const db = await openDatabase(dbFile);
+  // Measured as a server would run: after SQLite has folded the write-ahead log into the file.
+  await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
   const time = async (run: () => Promise<unknown>) => {
     const samples: number[] = [];
     for (let i = 0; i < 2000; i++) {
@@ -125,6 +129,61 @@ async function pageQueryMicros(): Promise<{ audit: number; keys: number }> {
   const keys = await time(() => listProjectApiKeys(db, 'big', {}, page));
   await db.destroy();
   return { audit, keys };
+}
+
+/** Verify and generate on PostgreSQL beside SQLite's, one instance versus two, and how fast a change reaches the other instance. */
+async function postgresFigures(token: string, generateBody: string, sqlite: { verify: number; generate: number }) {
+  const pg = (await import('pg')).default;
+  const schema = `bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL! });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  const url = `${POSTGRES_URL}${POSTGRES_URL!.includes('?') ? '&' : '?'}schema=${schema}`;
+  try {
+    log('PostgreSQL: seeding 100 keys');
+    const db = await openDatabase(url);
+    const seed = { db, now: () => new Date(), metadata: { actor: 'bench-seed', requestId: 'seed', causationId: 'seed', correlationId: 'seed', clientAddress: null, userAgent: null } };
+    const secrets: string[] = [];
+    for (let i = 0; i < 100; i++) secrets.push((await generateApiKey(seed, { projectId: 'bench', name: `pg ${i}`, environment: 'live' })).secret);
+    await db.destroy();
+    const bodies = secrets.map((secret) => JSON.stringify({ query: 'mutation ($secret: String!) { verifyApiKey(input: {secret: $secret}) { valid code } }', variables: { secret } }));
+
+    log('PostgreSQL: one instance');
+    const one = await startService({}, url);
+    const verifyOne = await measured(one.url, bodies, { token });
+    const generatePg = await measured(one.url, [generateBody], { token, connections: 10, seconds: 5 });
+    log('PostgreSQL: two instances, load split between them');
+    const two = await startService({}, url);
+    const halves = await Promise.all([load(one.url, bodies, { token, connections: 25 }), load(two.url, bodies, { token, connections: 25 })]);
+    const verifyTwo = halves[0].requestsPerSecond + halves[1].requestsPerSecond;
+
+    log('PostgreSQL: propagation of a deactivation from one instance to the other');
+    const post = (target: string, query: string, variables: object) =>
+      fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) }).then((r) => r.json() as Promise<any>);
+    const delays: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const made = (await post(one.url, 'mutation ($n: String!) { generateApiKey(input: {projectId: "bench", name: $n, environment: "live"}) { ... on GenerateApiKeyPayload { secret apiKey { id } } } }', { n: `prop ${i}` })).data.generateApiKey;
+      const code = async () => (await post(two.url, 'mutation ($s: String!) { verifyApiKey(input: {secret: $s}) { code } }', { s: made.secret })).data.verifyApiKey.code;
+      await code();
+      await code(); // cached on the second instance
+      await post(one.url, 'mutation ($id: ID!) { deactivateApiKey(input: {id: $id}) { __typename } }', { id: made.apiKey.id });
+      const started = performance.now();
+      while ((await code()) !== 'INACTIVE') if (performance.now() - started > 5000) break;
+      delays.push(performance.now() - started);
+    }
+    await stop(two.child);
+    await stop(one.child);
+    delays.sort((x, y) => x - y);
+    rows.push(
+      { metric: 'PostgreSQL: verifyApiKey req/s, one instance', service: fmt(verifyOne.requestsPerSecond), floor: `SQLite ${fmt(sqlite.verify)}`, ratio: pct(verifyOne.requestsPerSecond, sqlite.verify), target: '' },
+      { metric: 'PostgreSQL: verifyApiKey req/s, two instances (load split)', service: fmt(verifyTwo), floor: `one: ${fmt(verifyOne.requestsPerSecond)}`, ratio: `${fmt(verifyTwo / verifyOne.requestsPerSecond, 2)}×`, target: '' },
+      { metric: 'PostgreSQL: generateApiKey req/s (p99 ms)', service: `${fmt(generatePg.requestsPerSecond)} (${generatePg.p99})`, floor: `SQLite ${fmt(sqlite.generate)}`, ratio: pct(generatePg.requestsPerSecond, sqlite.generate), target: '' },
+      { metric: 'PostgreSQL: deactivation on A seen by verification on B (ms, median / max of 20)', service: `${fmt(delays[10]!, 1)} / ${fmt(delays.at(-1)!, 1)}`, floor: '', ratio: '', target: '< 1000 ms' },
+    );
+  } finally {
+    await admin.query(`drop schema ${schema} cascade`);
+    await admin.end();
+  }
 }
 
 async function main() {
@@ -186,6 +245,8 @@ async function main() {
   log('generateApiKey');
   const generateBody = JSON.stringify({ query: 'mutation { generateApiKey(input: {projectId: "gen", name: "bench", environment: "live"}) { __typename } }' });
   const generate = await measured(service.url, [generateBody], { token, connections: 10, seconds: 5 });
+  const sqliteFigures = { verify: onRps, generate: generate.requestsPerSecond };
+
   await stop(service.child);
   const raw = new Database(join(work, 'floor.db'));
   raw.pragma('journal_mode = WAL');
@@ -267,6 +328,9 @@ async function main() {
     { metric: 'project.apiKeys first page, the read-model query alone (µs)', service: `${fmt(sqlPage10k.keys)} → ${fmt(sqlPage1m.keys)}`, floor: '', ratio: `${fmt(sqlPage1m.keys / sqlPage10k.keys, 2)}×`, target: '' },
     { metric: `  lifecycle-only page at ${fmt(LOG_EVENTS)} events`, service: `${lifecycle1m.p50} / ${lifecycle1m.p99}`, floor: '', ratio: `${fmt(lifecycle1m.requestsPerSecond)} req/s`, target: '' },
   );
+
+  if (POSTGRES_URL) await postgresFigures(token, generateBody, sqliteFigures);
+  else notes.push('PostgreSQL figures skipped (BENCH_POSTGRES_URL=off).');
 
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
   const table = [

@@ -5,6 +5,7 @@ import { decide } from '../domain/decide';
 import type { KeyCommand } from '../domain/key-commands';
 import { foldKeyState } from '../domain/key-state';
 import { appendToStream, readStream } from '../store/event-store';
+import { notifyKeyChanged } from '../store/key-change-notifications';
 import type { CommandContext } from './command-context';
 
 /**
@@ -23,6 +24,7 @@ export async function handleKeyCommand(ctx: CommandContext, command: KeyCommand)
       recordedAt: ctx.now().toISOString(),
     });
     await projectEvents(trx, appended);
+    await notifyKeyChanged(trx, [command.keyId]);
     return appended;
   });
   ctx.afterCommit?.(stored);

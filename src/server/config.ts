@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import type { AuthConfig } from '../auth/authenticate';
 import { loadOrCreateDevelopmentSecret } from '../auth/development-secret';
-import { sqliteFileFromUrl } from '../store/database';
+import { isPostgresUrl, sqliteFileFromUrl } from '../store/database';
 
 // Everything the server reads from its environment, in one place.
 
@@ -17,6 +17,8 @@ export interface ServerConfig {
   introspection: boolean;
   usageRecording: boolean;
   usageFlushMs: number;
+  /** Apply migrations when the server starts (MIGRATE_ON_START, default true); else run `npm run migrate`. */
+  migrateOnStart: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -47,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     introspection: env.GRAPHQL_INTROSPECTION === undefined ? !production : isTrue(env.GRAPHQL_INTROSPECTION),
     usageRecording: env.USAGE_RECORDING === undefined ? true : isTrue(env.USAGE_RECORDING),
     usageFlushMs: positiveInteger('USAGE_FLUSH_MS', env.USAGE_FLUSH_MS, 1000),
+    migrateOnStart: env.MIGRATE_ON_START === undefined ? true : isTrue(env.MIGRATE_ON_START),
   };
 }
 
@@ -57,7 +60,8 @@ export function usesDevelopmentSecret(config: ServerConfig): boolean {
 
 export function resolveAuthConfig(config: ServerConfig): AuthConfig {
   if (!usesDevelopmentSecret(config)) return config.auth;
-  return { ...config.auth, jwtSecret: loadOrCreateDevelopmentSecret(dirname(sqliteFileFromUrl(config.databaseUrl))) };
+  const dataDirectory = isPostgresUrl(config.databaseUrl) ? './data' : dirname(sqliteFileFromUrl(config.databaseUrl));
+  return { ...config.auth, jwtSecret: loadOrCreateDevelopmentSecret(dataDirectory) };
 }
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {

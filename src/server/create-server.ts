@@ -7,7 +7,8 @@ import pino, { type Logger } from 'pino';
 import { AuthenticationError, createAuthenticator, type AuthConfig } from '../auth/authenticate';
 import { createGraphQLContext } from '../graphql/context';
 import { schema } from '../graphql/schema';
-import { openDatabase, type Db } from '../store/database';
+import { isPostgresUrl, openDatabase, type Db } from '../store/database';
+import { KeyChangeListener } from '../store/key-change-notifications';
 import { clientInfoOf, type ClientInfo } from './client-info';
 import { createMaskError } from './mask-error';
 import { disableIntrospectionPlugin, MAX_BODY_BYTES, queryLimitsPlugin } from './query-limits';
@@ -36,6 +37,8 @@ export interface ServerOptions {
   usageFlushMs?: number;
   /** Answer plain verifyApiKey requests without yoga (default true); see verify-fast-path.ts. */
   fastPath?: boolean;
+  /** Apply migrations on start (default true). */
+  migrateOnStart?: boolean;
 }
 
 export interface RunningServer {
@@ -59,11 +62,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const now = options.now ?? (() => new Date());
   const production = options.production ?? false;
   const authenticate = createAuthenticator(options.auth);
-  const db = await openDatabase(options.databaseUrl, { onQuery: options.onQuery });
+  const db = await openDatabase(options.databaseUrl, { onQuery: options.onQuery, migrate: options.migrateOnStart ?? true });
   const clock = () => now().getTime();
   const usage = options.usageRecording === false ? null : new UsageRecorder(db, { flushMs: options.usageFlushMs ?? 1000, logger, now: clock });
   usage?.start();
   const verifier = new KeyVerifier(db, usage, clock);
+  // Other instances' changes reach this cache through LISTEN/NOTIFY; until the
+  // listener is connected, verification reads the database every time.
+  const listener = isPostgresUrl(options.databaseUrl)
+    ? new KeyChangeListener(options.databaseUrl, {
+        changed: (keyId) => verifier.cache.invalidate(keyId),
+        disconnected: () => verifier.cache.disable(),
+        connected: () => verifier.cache.enable(),
+      }, logger)
+    : null;
+  if (listener) {
+    verifier.cache.disable();
+    await listener.start();
+  }
   const fastPath = options.fastPath === false ? null : createVerifyFastPath({ schema, authenticate, verifier });
   let fastPathAnswers = 0;
 
@@ -138,6 +154,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.closeIdleConnections();
       });
       await usage?.stop();
+      await listener?.stop();
       await db.destroy();
     },
   };

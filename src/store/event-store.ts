@@ -1,8 +1,19 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { EventMetadata, StoredEvent } from '../../events/event-envelope';
 import { EVENT_SCHEMA_VERSIONS, isKeyEventType, type KeyEvent } from '../../events/key-events';
 import { ConflictError } from '../domain/errors';
+import { isPostgres } from './database';
 import type { Database, EventsTable } from './schema';
+
+/**
+ * PostgreSQL hands out positions from a sequence at insert, but transactions
+ * commit in any order, so a reader paging by position could pass a position whose
+ * transaction commits later, and never see it. Appends therefore take one
+ * transaction-scoped advisory lock: positions become visible strictly in order.
+ * (SQLite gets the same from BEGIN IMMEDIATE: one writer at a time.) The cost is
+ * that appends do not run in parallel; each holds the lock for a few statements.
+ */
+const APPEND_LOCK = 0x4150494b; // "APIK"
 
 /** The stream version a writer read before deciding, or 'end' to append after whatever is there. */
 export type ExpectedVersion = number | 'end';
@@ -25,6 +36,7 @@ export async function appendToStream(
   events: KeyEvent[],
   { metadata, recordedAt }: AppendOptions,
 ): Promise<StoredEvent[]> {
+  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
   const current = await currentStreamVersion(trx, streamId);
   if (expected !== 'end' && expected !== current) throw new ConflictError(streamId, expected);
 

@@ -1,14 +1,20 @@
-import { type Kysely, type Migration, Migrator } from 'kysely';
+import { sql, type Kysely, type Migration, Migrator } from 'kysely';
+import { isPostgres } from './database';
 
 // Migrations live in code so the server and `npm run rebuild` apply the same ones
 // without a directory lookup at run time.
 const migrations: Record<string, Migration> = {
   '0001_event_log_and_projections': {
     async up(db: Kysely<any>) {
+      // The one dialect-specific column: a global position that is never reused.
+      const postgres = isPostgres(db);
       await db.schema
         .createTable('events')
-        // SQLite-specific: AUTOINCREMENT never reuses a position, even after a rollback.
-        .addColumn('position', 'integer', (col) => col.primaryKey().autoIncrement())
+        .$call((table) =>
+          postgres
+            ? table.addColumn('position', 'bigserial', (col) => col.primaryKey())
+            : table.addColumn('position', 'integer', (col) => col.primaryKey().autoIncrement()),
+        )
         .addColumn('stream_id', 'text', (col) => col.notNull())
         .addColumn('stream_version', 'integer', (col) => col.notNull())
         .addColumn('type', 'text', (col) => col.notNull())
@@ -31,7 +37,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('status', 'text', (col) => col.notNull())
         .addColumn('created_at', 'text', (col) => col.notNull())
         .addColumn('created_by', 'text', (col) => col.notNull())
-        .addColumn('created_position', 'integer', (col) => col.notNull())
+        .addColumn('created_position', 'bigint', (col) => col.notNull())
         .addColumn('last_used_at', 'text')
         .addColumn('last_rejected_at', 'text')
         .addColumn('last_rejected_code', 'text')
@@ -47,7 +53,7 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable('audit_events')
-        .addColumn('position', 'integer', (col) => col.primaryKey())
+        .addColumn('position', 'bigint', (col) => col.primaryKey())
         .addColumn('key_id', 'text', (col) => col.notNull())
         .addColumn('project_id', 'text', (col) => col.notNull())
         .addColumn('type', 'text', (col) => col.notNull())
@@ -71,7 +77,10 @@ const migrations: Record<string, Migration> = {
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // On PostgreSQL Kysely looks for its bookkeeping tables in every schema; name
+  // ours, so databases with several schemas (one per tenant, or per test) work.
+  const schema = isPostgres(db) ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
 }

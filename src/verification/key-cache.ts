@@ -19,11 +19,13 @@ export class KeyCache {
   private byHash = new Map<string, CachedKey>();
   private hashById = new Map<string, string>();
   private epoch = 0;
+  /** Off while changes could be missed (a lost change listener): every read goes to the database. */
+  private enabled = true;
 
   constructor(private readonly maxEntries = 100_000) {}
 
   get(hash: string): CachedKey | undefined {
-    return this.byHash.get(hash);
+    return this.enabled ? this.byHash.get(hash) : undefined;
   }
 
   /** The epoch to hand back to fill(), taken before reading the database. */
@@ -32,7 +34,7 @@ export class KeyCache {
   }
 
   fill(hash: string, key: CachedKey, readEpoch: number): void {
-    if (readEpoch !== this.epoch) return;
+    if (readEpoch !== this.epoch || !this.enabled) return;
     if (this.byHash.size >= this.maxEntries) this.evictOldest();
     this.byHash.set(hash, key);
     this.hashById.set(key.id, hash);
@@ -44,6 +46,21 @@ export class KeyCache {
     if (hash === undefined) return;
     this.byHash.delete(hash);
     this.hashById.delete(keyId);
+  }
+
+  /** Forget everything and stop caching until enable(): changes may have been missed. */
+  disable(): void {
+    this.enabled = false;
+    this.epoch++;
+    this.byHash.clear();
+    this.hashById.clear();
+  }
+
+  enable(): void {
+    this.epoch++;
+    this.byHash.clear();
+    this.hashById.clear();
+    this.enabled = true;
   }
 
   private evictOldest(): void {

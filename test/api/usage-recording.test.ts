@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS } from '../../src/auth/principal';
 import { signToken } from '../../src/auth/sign-token';
 import { startServer } from '../../src/server/create-server';
 import { openDatabase } from '../../src/store/database';
 import { changeKey, generateKey, verify } from '../support/api-key-operations';
+import { createTestDatabase } from '../support/test-database';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/test-server';
 
 describe('usage recording by group commit', () => {
@@ -62,15 +60,14 @@ describe('usage recording by group commit', () => {
     await server.flushUsage();
     const key = await server.gql(`query ($id: ID!) { apiKey(id: $id) { usageCount version status } }`, { id: apiKey.id });
     expect(key.data.apiKey).toEqual({ usageCount: verifications, version: 41, status: 'ACTIVE' });
-    const lifecycle = await server.db.selectFrom('events').select('stream_version').where('stream_id', '=', rawId(apiKey.id)).execute();
+    const lifecycle = await server.db.selectFrom('events').select('stream_version').where('stream_id', '=', rawId(apiKey.id)).orderBy('stream_version').execute();
     expect(lifecycle.map((row) => row.stream_version)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
   });
 
   it('writes buffered usage when the server stops gracefully', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'apikeys-stop-'));
+    const database = await createTestDatabase();
     try {
-      const file = join(dir, 'apikeys.db');
-      const other = await startServer({ port: 0, databaseUrl: file, auth: { jwtSecret: TEST_JWT_SECRET }, usageFlushMs: 60_000 });
+      const other = await startServer({ port: 0, databaseUrl: database.url, auth: { jwtSecret: TEST_JWT_SECRET }, usageFlushMs: 60_000 });
       const token = await signToken(TEST_JWT_SECRET, { sub: 'stopper', perms: { '*': [...PERMISSIONS] }, expiresIn: 60 });
       const post = (query: string) =>
         fetch(`${other.url}/graphql`, {
@@ -82,13 +79,13 @@ describe('usage recording by group commit', () => {
       for (let i = 0; i < 4; i++) await post(`mutation { verifyApiKey(input: {secret: "${generated.data.generateApiKey.secret}"}) { code } }`);
       await other.close(); // the window is still open: close() must write it
 
-      const reopened = await openDatabase(file);
+      const reopened = await openDatabase(database.url);
       const row = await reopened.selectFrom('api_keys').select(['usage_count', 'last_used_at']).executeTakeFirstOrThrow();
       await reopened.destroy();
       expect(row.usage_count).toBe(4);
       expect(row.last_used_at).not.toBeNull();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await database.cleanup();
     }
   });
 });

@@ -13,7 +13,7 @@ describe('the verify fast path answers exactly as the general GraphQL path', () 
 
   beforeAll(async () => {
     fast = await startTestServer({ actor: 'gateway' });
-    general = await startTestServer({ actor: 'gateway', databaseUrl: fast.databaseFile, fastPath: false });
+    general = await startTestServer({ actor: 'gateway', databaseUrl: fast.databaseUrl, fastPath: false });
     // Every state, set up before any verification so neither server caches an older state.
     const active = await generateKey(fast, { projectId: 'proj_a', name: 'Ünïcödé "quoted" \\ key 🔑' });
     const inactive = await generateKey(fast, { projectId: 'proj_a', name: 'inactive', environment: 'test' });

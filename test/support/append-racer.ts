@@ -4,8 +4,8 @@ import { ConflictError } from '../../src/domain/errors';
 import { openDatabase } from '../../src/store/database';
 import { appendToStream, currentStreamVersion } from '../../src/store/event-store';
 
-const [file, streamId, rounds] = process.argv.slice(2) as [string, string, string];
-const db = await openDatabase(file);
+const [databaseUrl, streamId, rounds] = process.argv.slice(2) as [string, string, string];
+const db = await openDatabase(databaseUrl);
 const metadata = { actor: `racer-${process.pid}`, requestId: 'r', causationId: 'r', correlationId: 'r', clientAddress: null, userAgent: null };
 let appended = 0;
 let conflicts = 0;

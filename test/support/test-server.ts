@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PERMISSIONS, type Permission } from '../../src/auth/principal';
 import { signToken } from '../../src/auth/sign-token';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/create-server';
+import { createTestDatabase } from './test-database';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -14,8 +12,10 @@ export interface RequestOptions {
 }
 
 export interface TestServer extends RunningServer {
-  dataDir: string;
-  databaseFile: string;
+  /** The folder of the SQLite file; null on PostgreSQL. */
+  dataDir: string | null;
+  /** Pass as databaseUrl to start a second server on the same database. */
+  databaseUrl: string;
   /** A token with every permission on every project, acting as the server's test actor. */
   token: string;
   tokenFor(sub: string, perms: Record<string, Permission[]>, expiresIn?: number): Promise<string>;
@@ -32,15 +32,18 @@ export interface GraphQLBody<T> {
   errors?: { message: string; path?: string[]; extensions?: { code?: string } & Record<string, unknown> }[];
 }
 
-/** A real server on an ephemeral port, on a fresh SQLite file in its own folder. */
+/**
+ * A real server on an ephemeral port, on a database of its own (a fresh SQLite
+ * file, or a fresh PostgreSQL schema), unless given the databaseUrl of another.
+ */
 export async function startTestServer(options: Partial<ServerOptions> & { actor?: string } = {}): Promise<TestServer> {
   const { actor = 'tester', ...serverOptions } = options;
-  const dataDir = mkdtempSync(join(tmpdir(), 'apikeys-test-'));
-  const databaseFile = join(dataDir, 'apikeys.db');
+  const own = serverOptions.databaseUrl ? null : await createTestDatabase();
+  const databaseUrl = serverOptions.databaseUrl ?? own!.url;
   const statements: string[] = [];
   const server = await startServer({
     port: 0,
-    databaseUrl: databaseFile,
+    databaseUrl,
     auth: { jwtSecret: TEST_JWT_SECRET },
     onQuery: (sql) => statements.push(sql),
     ...serverOptions,
@@ -62,8 +65,8 @@ export async function startTestServer(options: Partial<ServerOptions> & { actor?
 
   return {
     ...server,
-    dataDir,
-    databaseFile,
+    dataDir: own?.dir ?? null,
+    databaseUrl,
     statements,
     token,
     tokenFor,
@@ -77,7 +80,7 @@ export async function startTestServer(options: Partial<ServerOptions> & { actor?
     },
     async close() {
       await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await own?.cleanup();
     },
   };
 }
