@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { StoredEvent } from '../events/event-envelope';
 import type { KeyUsed } from '../events/key-events';
-import type { Database } from '../src/store/schema';
+import type { AuditEventsTable, Database } from '../src/store/schema';
 
 /** One field an event changed, as the audit log shows it. */
 export interface AuditChange {
@@ -10,26 +10,30 @@ export interface AuditChange {
   to: string | null;
 }
 
-/** Appends one audit_events row per event: who did what, when, to which key. */
-export async function projectAuditEvent(db: Kysely<Database>, event: StoredEvent): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      position: event.position,
-      key_id: event.data.keyId,
-      project_id: event.data.projectId,
-      type: event.type,
-      actor: event.metadata.actor,
-      request_id: event.metadata.requestId,
-      client_address: event.metadata.clientAddress ?? null,
-      user_agent: event.metadata.userAgent ?? null,
-      occurred_at: event.recordedAt,
-      category: event.type === 'KeyUsed' ? 'usage' : 'lifecycle',
-      reason: 'reason' in event.data ? event.data.reason : null,
-      usage: event.type === 'KeyUsed' ? JSON.stringify(usageSummary(event.data)) : null,
-      changes: JSON.stringify(changesOf(event)),
-    })
-    .execute();
+/** Appends one audit_events row per event (who did what, when, to which key), many rows per statement. */
+export async function projectAuditEvents(db: Kysely<Database>, events: StoredEvent[]): Promise<void> {
+  // Chunks keep each statement under SQLite's bound-parameter limit.
+  for (let i = 0; i < events.length; i += 500) {
+    await db.insertInto('audit_events').values(events.slice(i, i + 500).map(auditRow)).execute();
+  }
+}
+
+function auditRow(event: StoredEvent): Insertable<AuditEventsTable> {
+  return {
+    position: event.position,
+    key_id: event.data.keyId,
+    project_id: event.data.projectId,
+    type: event.type,
+    actor: event.metadata.actor,
+    request_id: event.metadata.requestId,
+    client_address: event.metadata.clientAddress ?? null,
+    user_agent: event.metadata.userAgent ?? null,
+    occurred_at: event.recordedAt,
+    category: event.type === 'KeyUsed' ? 'usage' : 'lifecycle',
+    reason: 'reason' in event.data ? event.data.reason : null,
+    usage: event.type === 'KeyUsed' ? JSON.stringify(usageSummary(event.data)) : null,
+    changes: JSON.stringify(changesOf(event)),
+  };
 }
 
 function changesOf(event: StoredEvent): AuditChange[] {

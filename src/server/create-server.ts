@@ -63,7 +63,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const production = options.production ?? false;
   const authenticate = createAuthenticator(options.auth);
   const db = await openDatabase(options.databaseUrl, { onQuery: options.onQuery, migrate: options.migrateOnStart ?? true });
-  const clock = () => now().getTime();
+  const clock = options.now ? () => now().getTime() : Date.now;
   const usage = options.usageRecording === false ? null : new UsageRecorder(db, { flushMs: options.usageFlushMs ?? 1000, logger, now: clock });
   usage?.start();
   const verifier = new KeyVerifier(db, usage, clock);

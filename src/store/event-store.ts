@@ -58,6 +58,54 @@ export async function appendToStream(
   }
 }
 
+/**
+ * Appends one event to the end of each of many streams, in two statements
+ * whatever their number: the usage flush writes a window of every key at once.
+ */
+export async function appendAtStreamEnds(
+  trx: Transaction<Database>,
+  entries: { streamId: string; event: KeyEvent; metadata: EventMetadata }[],
+  recordedAt: string,
+): Promise<StoredEvent[]> {
+  if (entries.length === 0) return [];
+  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
+  const streamIds = [...new Set(entries.map((entry) => entry.streamId))];
+  const versions = new Map<string, number>();
+  for (let i = 0; i < streamIds.length; i += 500) {
+    const rows = await trx
+      .selectFrom('events')
+      .select(['stream_id', (eb) => eb.fn.max('stream_version').as('version')])
+      .where('stream_id', 'in', streamIds.slice(i, i + 500))
+      .groupBy('stream_id')
+      .execute();
+    for (const row of rows) versions.set(row.stream_id, Number(row.version));
+  }
+  const rows = entries.map(({ streamId, event, metadata }) => {
+    const version = (versions.get(streamId) ?? 0) + 1;
+    versions.set(streamId, version);
+    return {
+      stream_id: streamId,
+      stream_version: version,
+      type: event.type,
+      schema_version: EVENT_SCHEMA_VERSIONS[event.type],
+      data: JSON.stringify(event.data),
+      metadata: JSON.stringify(metadata),
+      recorded_at: recordedAt,
+    };
+  });
+  try {
+    const stored: StoredEvent[] = [];
+    // Chunks keep each statement under SQLite's bound-parameter limit.
+    for (let i = 0; i < rows.length; i += 500) {
+      stored.push(...(await trx.insertInto('events').values(rows.slice(i, i + 500)).returningAll().execute()).map(toStoredEvent));
+    }
+    return stored;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(entries[0]!.streamId, 0);
+    throw error;
+  }
+}
+
 export async function currentStreamVersion(db: Kysely<Database>, streamId: string): Promise<number> {
   const row = await db
     .selectFrom('events')

@@ -5,7 +5,7 @@ import { usageStreamId } from '../../events/streams';
 import { projectEvents } from '../../projections/project-events';
 import { addUse, mergeTally, newTally, usageEvent, type UsageTally } from '../domain/usage-tally';
 import type { Db } from '../store/database';
-import { appendToStream } from '../store/event-store';
+import { appendAtStreamEnds } from '../store/event-store';
 
 export interface UsageRecorderOptions {
   /** How often buffered usage is written (USAGE_FLUSH_MS). */
@@ -23,7 +23,9 @@ export interface UsageRecorderOptions {
  * the window in memory, never a lifecycle event.
  */
 export class UsageRecorder {
-  private buffer = new Map<string, UsageTally>();
+  /** Tallies by key, then by actor: no string is built per verification. */
+  private buffer = new Map<string, Map<string, UsageTally>>();
+  private bufferedKeys = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly maxBufferedKeys: number;
@@ -38,12 +40,12 @@ export class UsageRecorder {
   }
 
   record(keyId: string, projectId: string, actor: string, outcome: UsageOutcome, at: number): void {
-    const id = `${keyId}\u0000${actor}`;
-    let tally = this.buffer.get(id);
+    let byActor = this.buffer.get(keyId);
+    if (!byActor) this.buffer.set(keyId, (byActor = new Map()));
+    let tally = byActor.get(actor);
     if (!tally) {
-      tally = newTally(keyId, projectId, actor, at);
-      this.buffer.set(id, tally);
-      if (this.buffer.size >= this.maxBufferedKeys) void this.flush();
+      byActor.set(actor, (tally = newTally(keyId, projectId, actor, at)));
+      if (++this.bufferedKeys >= this.maxBufferedKeys) void this.flush();
     }
     addUse(tally, outcome, at);
   }
@@ -61,18 +63,20 @@ export class UsageRecorder {
 
   private async writeBuffered(): Promise<void> {
     if (this.buffer.size === 0) return;
-    const tallies = [...this.buffer.values()];
+    const tallies = [...this.buffer.values()].flatMap((byActor) => [...byActor.values()]);
     this.buffer = new Map();
+    this.bufferedKeys = 0;
     const flushId = `usage-flush-${randomUUID()}`;
     const recordedAt = new Date((this.options.now ?? Date.now)()).toISOString();
     try {
       await this.db.transaction().execute(async (trx) => {
-        for (const tally of tallies) {
-          const metadata = { actor: tally.actor, requestId: flushId, causationId: flushId, correlationId: flushId, clientAddress: null, userAgent: null };
-          // Appended after whatever the usage stream holds: never a lifecycle stream version.
-          const stored = await appendToStream(trx, usageStreamId(tally.keyId), 'end', [usageEvent(tally)], { metadata, recordedAt });
-          await projectEvents(trx, stored);
-        }
+        // Appended after whatever each usage stream holds: never a lifecycle stream version.
+        const entries = tallies.map((tally) => ({
+          streamId: usageStreamId(tally.keyId),
+          event: usageEvent(tally),
+          metadata: { actor: tally.actor, requestId: flushId, causationId: flushId, correlationId: flushId, clientAddress: null, userAgent: null },
+        }));
+        await projectEvents(trx, await appendAtStreamEnds(trx, entries, recordedAt));
       });
     } catch (error) {
       // Put the uses back so the next window retries them, merged with newer ones.
@@ -82,9 +86,13 @@ export class UsageRecorder {
   }
 
   private merge(tally: UsageTally): void {
-    const id = `${tally.keyId}\u0000${tally.actor}`;
-    const current = this.buffer.get(id);
+    let byActor = this.buffer.get(tally.keyId);
+    if (!byActor) this.buffer.set(tally.keyId, (byActor = new Map()));
+    const current = byActor.get(tally.actor);
     if (current) mergeTally(current, tally);
-    else this.buffer.set(id, tally);
+    else {
+      byActor.set(tally.actor, tally);
+      this.bufferedKeys++;
+    }
   }
 }

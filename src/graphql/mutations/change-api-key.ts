@@ -5,7 +5,7 @@ import { parseGlobalId } from '../global-id';
 import { loadVisibleKeyOrFail, permissionOnKey } from '../key-access';
 import { ApiKeyRef } from '../types/api-key';
 import { KEY_CHANGE_ERRORS } from '../types/errors';
-import { loadKeyAfterWrite } from './load-key';
+import { loadKeyAfterWrite } from './load-key-after-write';
 
 // deactivate, reactivate and delete share one input shape and one flow; each
 // still gets its own input, payload and result type, as Relay conventions ask.

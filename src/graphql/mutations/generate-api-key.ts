@@ -3,7 +3,7 @@ import { ValidationError } from '../../domain/errors';
 import { builder } from '../builder';
 import { commandContext } from '../context';
 import { ApiKeyRef } from '../types/api-key';
-import { loadKeyAfterWrite } from './load-key';
+import { loadKeyAfterWrite } from './load-key-after-write';
 
 const GenerateApiKeyInput = builder.inputType('GenerateApiKeyInput', {
   fields: (t) => ({
