@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { EventMetadata, StoredEvent } from '../../events/event-envelope';
 import { EVENT_SCHEMA_VERSIONS, isKeyEventType, type KeyEvent } from '../../events/key-events';
 import { ConflictError } from '../domain/errors';
@@ -15,9 +15,6 @@ import type { Database, EventsTable } from './schema';
  */
 const APPEND_LOCK = 0x4150494b; // "APIK"
 
-/** The stream version a writer read before deciding, or 'end' to append after whatever is there. */
-export type ExpectedVersion = number | 'end';
-
 export interface AppendOptions {
   metadata: EventMetadata;
   recordedAt: string;
@@ -32,23 +29,15 @@ export interface AppendOptions {
 export async function appendToStream(
   trx: Transaction<Database>,
   streamId: string,
-  expected: ExpectedVersion,
+  expected: number,
   events: KeyEvent[],
   { metadata, recordedAt }: AppendOptions,
 ): Promise<StoredEvent[]> {
-  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
+  await lockAppends(trx);
   const current = await currentStreamVersion(trx, streamId);
-  if (expected !== 'end' && expected !== current) throw new ConflictError(streamId, expected);
+  if (expected !== current) throw new ConflictError(streamId, expected);
 
-  const rows = events.map((event, index) => ({
-    stream_id: streamId,
-    stream_version: current + index + 1,
-    type: event.type,
-    schema_version: EVENT_SCHEMA_VERSIONS[event.type],
-    data: JSON.stringify(event.data),
-    metadata: JSON.stringify(metadata),
-    recorded_at: recordedAt,
-  }));
+  const rows = events.map((event, index) => eventRow(streamId, current + index + 1, event, metadata, recordedAt));
   try {
     const inserted = await trx.insertInto('events').values(rows).returningAll().execute();
     return inserted.map(toStoredEvent);
@@ -68,7 +57,7 @@ export async function appendAtStreamEnds(
   recordedAt: string,
 ): Promise<StoredEvent[]> {
   if (entries.length === 0) return [];
-  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
+  await lockAppends(trx);
   const streamIds = [...new Set(entries.map((entry) => entry.streamId))];
   const versions = new Map<string, number>();
   for (let i = 0; i < streamIds.length; i += 500) {
@@ -83,15 +72,7 @@ export async function appendAtStreamEnds(
   const rows = entries.map(({ streamId, event, metadata }) => {
     const version = (versions.get(streamId) ?? 0) + 1;
     versions.set(streamId, version);
-    return {
-      stream_id: streamId,
-      stream_version: version,
-      type: event.type,
-      schema_version: EVENT_SCHEMA_VERSIONS[event.type],
-      data: JSON.stringify(event.data),
-      metadata: JSON.stringify(metadata),
-      recorded_at: recordedAt,
-    };
+    return eventRow(streamId, version, event, metadata, recordedAt);
   });
   try {
     const stored: StoredEvent[] = [];
@@ -104,6 +85,22 @@ export async function appendAtStreamEnds(
     if (isUniqueViolation(error)) throw new ConflictError(entries[0]!.streamId, 0);
     throw error;
   }
+}
+
+async function lockAppends(trx: Transaction<Database>): Promise<void> {
+  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
+}
+
+function eventRow(streamId: string, version: number, event: KeyEvent, metadata: EventMetadata, recordedAt: string): Insertable<EventsTable> {
+  return {
+    stream_id: streamId,
+    stream_version: version,
+    type: event.type,
+    schema_version: EVENT_SCHEMA_VERSIONS[event.type],
+    data: JSON.stringify(event.data),
+    metadata: JSON.stringify(metadata),
+    recorded_at: recordedAt,
+  };
 }
 
 export async function currentStreamVersion(db: Kysely<Database>, streamId: string): Promise<number> {

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyEvent } from '../../events/key-events';
 import { ConflictError } from '../../src/domain/errors';
-import { appendToStream, readAll, readStream } from '../../src/store/event-store';
+import { appendAtStreamEnds, appendToStream, readAll, readStream } from '../../src/store/event-store';
 import { tempDatabase } from '../support/temp-database';
 import { TEST_DIALECT } from '../support/test-database';
 
@@ -26,7 +26,7 @@ describe('event store on SQLite', () => {
   });
   afterEach(() => store.cleanup());
 
-  const append = (streamId: string, expected: number | 'end', events: KeyEvent[], db = store.db) =>
+  const append = (streamId: string, expected: number, events: KeyEvent[], db = store.db) =>
     db.transaction().execute((trx) => appendToStream(trx, streamId, expected, events, { metadata, recordedAt }));
 
   it('numbers a stream from 1 and the global log in commit order', async () => {
@@ -75,10 +75,17 @@ describe('event store on SQLite', () => {
     ).rejects.toThrow(/unique/i);
   });
 
-  it("appends at the stream's end when told to, for usage that needs no expectation", async () => {
-    await append('u', 'end', [deactivated('u')]);
-    await append('u', 'end', [deactivated('u'), deactivated('u')]);
+  it("appends one event at each stream's end in one go, as the usage flush does", async () => {
+    const atEnds = (streamIds: string[]) =>
+      store.db.transaction().execute((trx) =>
+        appendAtStreamEnds(trx, streamIds.map((streamId) => ({ streamId, event: deactivated(streamId), metadata })), recordedAt),
+      );
+    await append('u', 0, [deactivated('u')]);
+    await atEnds(['u', 'v']);
+    await atEnds(['v', 'u', 'w']);
     expect((await readStream(store.db, 'u')).map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+    expect((await readStream(store.db, 'v')).map((e) => e.streamVersion)).toEqual([1, 2]);
+    expect((await readStream(store.db, 'w')).map((e) => e.streamVersion)).toEqual([1]);
   });
 
   it('rolls the append back with the transaction it ran in', async () => {
