@@ -72,8 +72,6 @@ export const EVENT_SCHEMA_VERSIONS: Record<KeyEventType, number> = {
 
 export const KEY_EVENT_TYPES = Object.keys(EVENT_SCHEMA_VERSIONS) as KeyEventType[];
 
-/** Events that change a key's lifecycle; usage is recorded on a stream of its own. */
-export type LifecycleEvent = Exclude<KeyEvent, KeyUsed>;
 
 export function isKeyEventType(type: string): type is KeyEventType {
   return Object.prototype.hasOwnProperty.call(EVENT_SCHEMA_VERSIONS, type);
