@@ -126,7 +126,7 @@ async function pageQueryMicros(): Promise<{ audit: number; keys: number }> {
   };
   const page = { limit: 51, beforePosition: null };
   const audit = await time(() => listAuditEvents(db, { projectId: 'big', includeUsage: true }, page));
-  const keys = await time(() => listProjectApiKeys(db, 'big', {}, page));
+  const keys = await time(() => listProjectApiKeys(db, 'big', {}, page, new Date()));
   await db.destroy();
   return { audit, keys };
 }

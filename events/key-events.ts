@@ -2,10 +2,14 @@
 // This file is the only place event types and payloads are defined; a change to a
 // payload's shape bumps its schema version so old events stay readable.
 
+/** The status the lifecycle events set. Expiry is not an event: it follows from expiresAt and the clock. */
 export const KEY_STATUSES = ['ACTIVE', 'INACTIVE', 'DELETED'] as const;
 export type KeyStatus = (typeof KEY_STATUSES)[number];
 
-/** A new key exists. Holds the SHA-256 of its secret, never the secret itself. */
+/**
+ * A new key exists. Holds the SHA-256 of its secret, never the secret itself.
+ * Version 2 added expiresAt and rotatedFrom (see upcast.ts for version 1).
+ */
 export interface KeyGenerated {
   type: 'KeyGenerated';
   data: {
@@ -15,6 +19,10 @@ export interface KeyGenerated {
     environment: string;
     secretHash: string;
     maskedKey: string;
+    /** ISO time after which the key no longer verifies; null for never. */
+    expiresAt: string | null;
+    /** The key this one succeeds, when it was created by rolling that key. */
+    rotatedFrom: string | null;
   };
 }
 
@@ -34,8 +42,26 @@ export interface KeyDeleted {
   data: { keyId: string; projectId: string; reason: string | null; previousStatus: 'ACTIVE' | 'INACTIVE' };
 }
 
+/**
+ * The key was rolled: a successor was generated (its KeyGenerated names this key
+ * in rotatedFrom) and this key stops verifying at expiresAt, the end of the grace
+ * period (or its own earlier expiry).
+ */
+export interface KeyRolled {
+  type: 'KeyRolled';
+  data: {
+    keyId: string;
+    projectId: string;
+    successorId: string;
+    gracePeriodSeconds: number;
+    previousExpiresAt: string | null;
+    expiresAt: string;
+    reason: string | null;
+  };
+}
+
 /** What a verification of an existing key answered. */
-export const USAGE_OUTCOMES = ['VALID', 'INACTIVE', 'DELETED'] as const;
+export const USAGE_OUTCOMES = ['VALID', 'INACTIVE', 'EXPIRED', 'DELETED'] as const;
 export type UsageOutcome = (typeof USAGE_OUTCOMES)[number];
 
 /**
@@ -58,20 +84,20 @@ export interface KeyUsed {
   };
 }
 
-export type KeyEvent = KeyGenerated | KeyDeactivated | KeyReactivated | KeyDeleted | KeyUsed;
+export type KeyEvent = KeyGenerated | KeyDeactivated | KeyReactivated | KeyDeleted | KeyRolled | KeyUsed;
 export type KeyEventType = KeyEvent['type'];
 
 /** Current schema version of each event's payload, stored beside it in the log. */
 export const EVENT_SCHEMA_VERSIONS: Record<KeyEventType, number> = {
-  KeyGenerated: 1,
+  KeyGenerated: 2,
   KeyDeactivated: 1,
   KeyReactivated: 1,
   KeyDeleted: 1,
+  KeyRolled: 1,
   KeyUsed: 1,
 };
 
 export const KEY_EVENT_TYPES = Object.keys(EVENT_SCHEMA_VERSIONS) as KeyEventType[];
-
 
 export function isKeyEventType(type: string): type is KeyEventType {
   return Object.prototype.hasOwnProperty.call(EVENT_SCHEMA_VERSIONS, type);

@@ -1,61 +1,17 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { StoredEvent } from '../events/event-envelope';
-import type { Database } from '../src/store/schema';
+import type { KeyGenerated, KeyUsed } from '../events/key-events';
+import type { ApiKeysTable, Database } from '../src/store/schema';
+
+type ApiKeyRow = Selectable<ApiKeysTable>;
+type LifecycleChange = Exclude<StoredEvent, StoredEvent<KeyGenerated> | StoredEvent<KeyUsed>>;
 
 /** Keeps api_keys, the current state of every key, in step with the log. */
 export async function projectApiKey(db: Kysely<Database>, event: StoredEvent): Promise<void> {
-  const at = event.recordedAt;
-  const by = event.metadata.actor;
   switch (event.type) {
-    case 'KeyGenerated': {
-      const { keyId, projectId, name, environment, secretHash, maskedKey } = event.data;
-      await db
-        .insertInto('api_keys')
-        .values({
-          id: keyId,
-          project_id: projectId,
-          name,
-          environment,
-          key_hash: secretHash,
-          masked_key: maskedKey,
-          status: 'ACTIVE',
-          created_at: at,
-          created_by: by,
-          created_position: event.position,
-          last_used_at: null,
-          last_rejected_at: null,
-          last_rejected_code: null,
-          usage_count: 0,
-          deactivated_at: null,
-          deleted_at: null,
-          status_changed_at: at,
-          status_changed_by: by,
-          status_reason: null,
-          version: event.streamVersion,
-        })
-        .execute();
+    case 'KeyGenerated':
+      await db.insertInto('api_keys').values(generatedKeyRow(event)).execute();
       return;
-    }
-    case 'KeyDeactivated':
-    case 'KeyReactivated':
-    case 'KeyDeleted': {
-      const status = { KeyDeactivated: 'INACTIVE', KeyReactivated: 'ACTIVE', KeyDeleted: 'DELETED' }[event.type];
-      await db
-        .updateTable('api_keys')
-        .set({
-          status,
-          status_changed_at: at,
-          status_changed_by: by,
-          status_reason: event.data.reason,
-          version: event.streamVersion,
-          ...(event.type === 'KeyDeactivated' && { deactivated_at: at }),
-          ...(event.type === 'KeyReactivated' && { deactivated_at: null }),
-          ...(event.type === 'KeyDeleted' && { deleted_at: at }),
-        })
-        .where('id', '=', event.data.keyId)
-        .execute();
-      return;
-    }
     case 'KeyUsed': {
       const { count, lastValidAt, lastRejectedAt, lastRejectedCode } = event.data;
       // Windows from several servers may arrive out of time order: keep the latest.
@@ -75,5 +31,69 @@ export async function projectApiKey(db: Kysely<Database>, event: StoredEvent): P
         .execute();
       return;
     }
+    default:
+      await db.updateTable('api_keys').set(lifecycleChanges(event)).where('id', '=', event.data.keyId).execute();
   }
+}
+
+// The row's shape per event, as pure functions: the table above and the
+// time-travel fold (api-key-as-of.ts) build keys from the same definitions.
+
+export function generatedKeyRow(event: StoredEvent<KeyGenerated>): ApiKeyRow {
+  const { keyId, projectId, name, environment, secretHash, maskedKey, expiresAt, rotatedFrom } = event.data;
+  const at = event.recordedAt;
+  const by = event.metadata.actor;
+  return {
+    id: keyId,
+    project_id: projectId,
+    name,
+    environment,
+    key_hash: secretHash,
+    masked_key: maskedKey,
+    status: 'ACTIVE',
+    created_at: at,
+    created_by: by,
+    created_position: event.position,
+    last_used_at: null,
+    last_rejected_at: null,
+    last_rejected_code: null,
+    usage_count: 0,
+    deactivated_at: null,
+    deleted_at: null,
+    status_changed_at: at,
+    status_changed_by: by,
+    status_reason: null,
+    version: event.streamVersion,
+    expires_at: expiresAt,
+    rotated_from: rotatedFrom,
+    rotated_to: null,
+  };
+}
+
+export function lifecycleChanges(event: LifecycleChange): Updateable<ApiKeysTable> {
+  const at = event.recordedAt;
+  const statusChange = { status_changed_at: at, status_changed_by: event.metadata.actor, status_reason: event.data.reason, version: event.streamVersion };
+  switch (event.type) {
+    case 'KeyDeactivated':
+      return { ...statusChange, status: 'INACTIVE', deactivated_at: at };
+    case 'KeyReactivated':
+      return { ...statusChange, status: 'ACTIVE', deactivated_at: null };
+    case 'KeyDeleted':
+      return { ...statusChange, status: 'DELETED', deleted_at: at };
+    case 'KeyRolled':
+      // Not a status change: the key stays as it is until expires_at.
+      return { rotated_to: event.data.successorId, expires_at: event.data.expiresAt, version: event.streamVersion };
+  }
+}
+
+/** The same as the KeyUsed update above, on a row in memory. */
+export function withUsage(row: ApiKeyRow, { count, lastValidAt, lastRejectedAt, lastRejectedCode }: KeyUsed['data']): ApiKeyRow {
+  const later = lastRejectedAt !== null && (row.last_rejected_at === null || row.last_rejected_at < lastRejectedAt);
+  return {
+    ...row,
+    usage_count: row.usage_count + count,
+    last_used_at: lastValidAt !== null && (row.last_used_at === null || row.last_used_at < lastValidAt) ? lastValidAt : row.last_used_at,
+    last_rejected_at: later ? lastRejectedAt : row.last_rejected_at,
+    last_rejected_code: later ? lastRejectedCode : row.last_rejected_code,
+  };
 }

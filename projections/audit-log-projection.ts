@@ -33,6 +33,8 @@ function auditRow(event: StoredEvent): Insertable<AuditEventsTable> {
     reason: 'reason' in event.data ? event.data.reason : null,
     usage: event.type === 'KeyUsed' ? JSON.stringify(usageSummary(event.data)) : null,
     changes: JSON.stringify(changesOf(event)),
+    rotated_from: event.type === 'KeyGenerated' ? event.data.rotatedFrom : null,
+    rotated_to: event.type === 'KeyRolled' ? event.data.successorId : null,
   };
 }
 
@@ -43,7 +45,10 @@ function changesOf(event: StoredEvent): AuditChange[] {
         { field: 'status', from: null, to: 'ACTIVE' },
         { field: 'name', from: null, to: event.data.name },
         { field: 'environment', from: null, to: event.data.environment },
+        ...(event.data.expiresAt ? [{ field: 'expiresAt', from: null, to: event.data.expiresAt }] : []),
       ];
+    case 'KeyRolled':
+      return [{ field: 'expiresAt', from: event.data.previousExpiresAt, to: event.data.expiresAt }];
     case 'KeyDeactivated':
       return [{ field: 'status', from: 'ACTIVE', to: 'INACTIVE' }];
     case 'KeyReactivated':
@@ -67,10 +72,11 @@ export interface UsageSummary {
   lastAt: string;
   valid: number;
   inactive: number;
+  expired: number;
   deleted: number;
 }
 
 function usageSummary(data: KeyUsed['data']): UsageSummary {
   const { count, firstAt, lastAt, outcomes } = data;
-  return { count, firstAt, lastAt, valid: outcomes.VALID ?? 0, inactive: outcomes.INACTIVE ?? 0, deleted: outcomes.DELETED ?? 0 };
+  return { count, firstAt, lastAt, valid: outcomes.VALID ?? 0, inactive: outcomes.INACTIVE ?? 0, expired: outcomes.EXPIRED ?? 0, deleted: outcomes.DELETED ?? 0 };
 }

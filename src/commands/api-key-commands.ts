@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { generateSecret } from '../secrets/api-key-secret';
 import type { CommandContext } from './command-context';
-import { handleKeyCommand } from './handle-key-command';
-import { changeKeyInput, generateKeyInput, parseInput } from './inputs';
+import { NotFoundError } from '../domain/errors';
+import { handleKeyCommand, handleKeyCommandFor } from './handle-key-command';
+import { changeKeyInput, generateKeyInput, parseInput, rollKeyInput } from './inputs';
 
 export interface GenerateApiKeyInput {
   projectId: string;
   name: string;
   environment: string;
+  expiresAt?: Date | null;
 }
 
 /** Creates a key; the returned secret exists only in this return value. */
 export async function generateApiKey(ctx: CommandContext, input: GenerateApiKeyInput) {
-  const { projectId, name, environment } = parseInput(generateKeyInput, input);
+  const { projectId, name, environment, expiresAt } = parseInput(generateKeyInput(ctx.now()), input);
   const keyId = randomUUID();
   const { secret, secretHash, maskedKey } = generateSecret(environment);
-  await handleKeyCommand(ctx, { type: 'GenerateKey', keyId, projectId, name, environment, secretHash, maskedKey });
+  await handleKeyCommand(ctx, { type: 'GenerateKey', keyId, projectId, name, environment, secretHash, maskedKey, expiresAt: iso(expiresAt) });
   return { keyId, secret };
 }
 
@@ -23,5 +25,38 @@ export type KeyChange = 'DeactivateKey' | 'ReactivateKey' | 'DeleteKey';
 
 export async function changeApiKey(ctx: CommandContext, type: KeyChange, keyId: string, input: { reason?: string | null }) {
   const { reason } = parseInput(changeKeyInput, input);
-  await handleKeyCommand(ctx, { type, keyId, reason });
+  await handleKeyCommand(ctx, { type, keyId, reason, at: ctx.now().getTime() });
 }
+
+export interface RollApiKeyInput {
+  gracePeriodSeconds: number;
+  expiresAt?: Date | null;
+  reason?: string | null;
+}
+
+/** Replaces a key by a successor; the successor's secret exists only in this return value. */
+export async function rollApiKey(ctx: CommandContext, keyId: string, input: RollApiKeyInput) {
+  const now = ctx.now();
+  const { gracePeriodSeconds, expiresAt, reason } = parseInput(rollKeyInput(now), input);
+  const successorId = randomUUID();
+  let secret = '';
+  await handleKeyCommandFor(ctx, keyId, (state) => {
+    if (!state.exists) throw new NotFoundError('ApiKey', keyId);
+    const generated = generateSecret(state.environment);
+    secret = generated.secret;
+    return {
+      type: 'RollKey',
+      keyId,
+      successorId,
+      secretHash: generated.secretHash,
+      maskedKey: generated.maskedKey,
+      gracePeriodSeconds,
+      successorExpiresAt: iso(expiresAt),
+      reason,
+      at: now.getTime(),
+    };
+  });
+  return { keyId: successorId, secret };
+}
+
+const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);

@@ -32,8 +32,30 @@ export const environment = z
   .string()
   .regex(ENVIRONMENT_PATTERN, 'environment must be 2-16 lowercase letters or digits, starting with a letter (for example live, test, staging)');
 
-export const generateKeyInput = z.object({ projectId, name: keyName, environment });
+/** Keys live at most this long; a later expiry is almost certainly a mistake (or a year typed wrong). */
+export const MAX_KEY_LIFETIME_DAYS = 3650;
+export const MAX_GRACE_PERIOD_SECONDS = 30 * 24 * 3600;
+
+/** An optional expiry: after `now`, and within the longest lifetime. */
+const expiresAt = (now: Date) =>
+  z
+    .date()
+    .nullish()
+    .refine((value) => !value || value.getTime() > now.getTime(), 'expiresAt must be in the future')
+    .refine((value) => !value || value.getTime() <= now.getTime() + MAX_KEY_LIFETIME_DAYS * 86_400_000, `expiresAt must be within ${MAX_KEY_LIFETIME_DAYS} days`);
+
+export const generateKeyInput = (now: Date) => z.object({ projectId, name: keyName, environment, expiresAt: expiresAt(now) });
 export const changeKeyInput = z.object({ reason });
+export const rollKeyInput = (now: Date) =>
+  z.object({
+    gracePeriodSeconds: z
+      .number()
+      .int('gracePeriodSeconds must be a whole number')
+      .min(0, 'gracePeriodSeconds must not be negative')
+      .max(MAX_GRACE_PERIOD_SECONDS, `gracePeriodSeconds must be at most ${MAX_GRACE_PERIOD_SECONDS} (30 days)`),
+    expiresAt: expiresAt(now),
+    reason,
+  });
 
 /** Parses with a zod schema, turning its issues into our ValidationError. */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, pathPrefix = 'input'): z.output<T> {

@@ -1,6 +1,7 @@
-import type { KeyEvent, KeyStatus } from '../../events/key-events';
-import type { KeyCommand } from './key-commands';
+import type { KeyEvent } from '../../events/key-events';
+import type { KeyCommand, RollKey } from './key-commands';
 import type { KeyState } from './key-state';
+import { statusAt, type KeyViewStatus } from './key-status';
 import { InvalidStateError, NotFoundError } from './errors';
 
 type ExistingKey = Extract<KeyState, { exists: true }>;
@@ -13,26 +14,70 @@ type ExistingKey = Extract<KeyState, { exists: true }>;
 export function decide(command: KeyCommand, state: KeyState): KeyEvent[] {
   if (command.type === 'GenerateKey') {
     if (state.exists) throw new InvalidStateError(`Key ${command.keyId} already exists`, state.status);
-    const { keyId, projectId, name, environment, secretHash, maskedKey } = command;
-    return [{ type: 'KeyGenerated', data: { keyId, projectId, name, environment, secretHash, maskedKey } }];
+    const { keyId, projectId, name, environment, secretHash, maskedKey, expiresAt } = command;
+    return [{ type: 'KeyGenerated', data: { keyId, projectId, name, environment, secretHash, maskedKey, expiresAt, rotatedFrom: null } }];
   }
 
   const key = existingKey(state, command.keyId);
-  if (key.status === 'DELETED') {
-    throw new InvalidStateError('The key is deleted; a deleted key accepts no further change', key.status);
+  const status = statusAt(key.status, key.expiresAt, command.at);
+  if (status === 'DELETED') {
+    throw new InvalidStateError('The key is deleted; a deleted key accepts no further change', status);
   }
   const { keyId, projectId } = key;
 
   switch (command.type) {
     case 'DeactivateKey':
-      requireStatus(key, 'ACTIVE', 'Only an active key can be deactivated');
+      requireStatus(status, 'ACTIVE', 'Only an active key can be deactivated');
       return [{ type: 'KeyDeactivated', data: { keyId, projectId, reason: command.reason } }];
     case 'ReactivateKey':
-      requireStatus(key, 'INACTIVE', 'Only an inactive key can be reactivated');
+      requireStatus(status, 'INACTIVE', 'Only an inactive key can be reactivated');
       return [{ type: 'KeyReactivated', data: { keyId, projectId, reason: command.reason } }];
     case 'DeleteKey':
-      return [{ type: 'KeyDeleted', data: { keyId, projectId, reason: command.reason, previousStatus: key.status } }];
+      return [{ type: 'KeyDeleted', data: { keyId, projectId, reason: command.reason, previousStatus: key.status as 'ACTIVE' | 'INACTIVE' } }];
+    case 'RollKey':
+      return roll(command, key, status);
   }
+}
+
+/**
+ * Two events on two streams, appended in one transaction: the old key learns its
+ * successor and when it stops, the successor is born knowing what it replaces.
+ */
+function roll(command: RollKey, key: ExistingKey, status: KeyViewStatus): KeyEvent[] {
+  if (key.rotatedTo !== null) {
+    throw new InvalidStateError('The key was already rolled; roll its successor instead', status);
+  }
+  const graceEnd = command.at + command.gracePeriodSeconds * 1000;
+  // Rolling never extends a key's life: an earlier expiry of its own still holds.
+  const expiresAt = key.expiresAt !== null && Date.parse(key.expiresAt) < graceEnd ? key.expiresAt : new Date(graceEnd).toISOString();
+  const { keyId, projectId, name, environment } = key;
+  return [
+    {
+      type: 'KeyRolled',
+      data: {
+        keyId,
+        projectId,
+        successorId: command.successorId,
+        gracePeriodSeconds: command.gracePeriodSeconds,
+        previousExpiresAt: key.expiresAt,
+        expiresAt,
+        reason: command.reason,
+      },
+    },
+    {
+      type: 'KeyGenerated',
+      data: {
+        keyId: command.successorId,
+        projectId,
+        name,
+        environment,
+        secretHash: command.secretHash,
+        maskedKey: command.maskedKey,
+        expiresAt: command.successorExpiresAt,
+        rotatedFrom: keyId,
+      },
+    },
+  ];
 }
 
 function existingKey(state: KeyState, keyId: string): ExistingKey {
@@ -40,6 +85,6 @@ function existingKey(state: KeyState, keyId: string): ExistingKey {
   return state;
 }
 
-function requireStatus(key: ExistingKey, status: KeyStatus, message: string): void {
-  if (key.status !== status) throw new InvalidStateError(`${message}; this key is ${key.status}`, key.status);
+function requireStatus(status: KeyViewStatus, required: KeyViewStatus, message: string): void {
+  if (status !== required) throw new InvalidStateError(`${message}; this key is ${status}`, status);
 }

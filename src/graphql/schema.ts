@@ -8,6 +8,7 @@ import './queries';
 import './mutations/generate-api-key';
 import './mutations/change-api-key';
 import './mutations/verify-api-key';
+import './mutations/roll-api-key';
 
 export const schema = builder.toSchema();
 

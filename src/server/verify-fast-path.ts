@@ -182,6 +182,7 @@ function payloadSerializer(selectionSet: SelectionSetNode): Writer<VerificationR
           projectId: () => (k) => JSON.stringify(k.projectId),
           name: () => (k) => JSON.stringify(k.name),
           environment: () => (k) => JSON.stringify(k.environment),
+          expiresAt: () => (k) => (k.expiresAtMs === null ? 'null' : `"${new Date(k.expiresAtMs).toISOString()}"`),
         });
       return key ? (result) => (result.key ? key(result.key) : 'null') : null;
     },

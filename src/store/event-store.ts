@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { EventMetadata, StoredEvent } from '../../events/event-envelope';
 import { EVENT_SCHEMA_VERSIONS, isKeyEventType, type KeyEvent } from '../../events/key-events';
+import { upcastEventData } from '../../events/upcast';
 import { ConflictError } from '../domain/errors';
 import { isPostgres } from './database';
 import type { Database, EventsTable } from './schema';
@@ -136,7 +137,7 @@ export function toStoredEvent(row: Selectable<EventsTable>): StoredEvent {
   }
   return {
     type: row.type,
-    data: JSON.parse(row.data),
+    data: upcastEventData(row.type, row.schema_version, EVENT_SCHEMA_VERSIONS[row.type], JSON.parse(row.data)),
     position: Number(row.position),
     streamId: row.stream_id,
     streamVersion: Number(row.stream_version),

@@ -74,6 +74,18 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_events_by_key').on('audit_events').columns(['key_id', 'category', 'position']).execute();
     },
   },
+  '0002_expiry_and_rotation': {
+    async up(db: Kysely<any>) {
+      // Projections only: the log's rows are never changed. Keys of version-1 events
+      // have no expiry and no predecessor, which is what these nulls say.
+      for (const column of ['expires_at', 'rotated_from', 'rotated_to']) {
+        await db.schema.alterTable('api_keys').addColumn(column, 'text').execute();
+      }
+      for (const column of ['rotated_from', 'rotated_to']) {
+        await db.schema.alterTable('audit_events').addColumn(column, 'text').execute();
+      }
+    },
+  },
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {

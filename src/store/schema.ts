@@ -35,6 +35,10 @@ export interface ApiKeysTable {
   status_changed_by: string;
   status_reason: string | null;
   version: number;
+  /** Null for never; for a rolled key, the end of its grace period. */
+  expires_at: string | null;
+  rotated_from: string | null;
+  rotated_to: string | null;
 }
 
 export interface AuditEventsTable {
@@ -53,6 +57,10 @@ export interface AuditEventsTable {
   /** For KeyUsed: the window's counts and times, as JSON. */
   usage: string | null;
   changes: string;
+  /** KeyGenerated of a successor: the key it replaces. */
+  rotated_from: string | null;
+  /** KeyRolled: the successor. */
+  rotated_to: string | null;
 }
 
 export interface Database {

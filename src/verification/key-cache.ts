@@ -7,6 +7,8 @@ export interface CachedKey {
   name: string;
   environment: string;
   status: KeyStatus;
+  /** Epoch ms after which the key no longer verifies; null for never. */
+  expiresAtMs: number | null;
 }
 
 /**

@@ -1,13 +1,13 @@
 import type { StoredEvent } from '../../events/event-envelope';
 import { hasPermission, type Principal } from '../auth/principal';
-import type { KeyStatus } from '../../events/key-events';
+import type { KeyStatus, UsageOutcome } from '../../events/key-events';
 import { findApiKeyByHash } from '../queries/api-key-queries';
 import { hashSecret, parseSecret } from '../secrets/api-key-secret';
 import type { Db } from '../store/database';
 import { KeyCache, type CachedKey } from './key-cache';
 import type { UsageRecorder } from './usage-recorder';
 
-export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'MALFORMED' | 'INACTIVE' | 'DELETED';
+export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'MALFORMED' | UsageOutcome;
 
 export interface VerificationResult {
   valid: boolean;
@@ -17,7 +17,7 @@ export interface VerificationResult {
 
 const MALFORMED: VerificationResult = { valid: false, code: 'MALFORMED', key: null };
 const NOT_FOUND: VerificationResult = { valid: false, code: 'NOT_FOUND', key: null };
-const OUTCOME_BY_STATUS: Record<KeyStatus, 'VALID' | 'INACTIVE' | 'DELETED'> = { ACTIVE: 'VALID', INACTIVE: 'INACTIVE', DELETED: 'DELETED' };
+const OUTCOME_BY_STATUS: Record<KeyStatus, UsageOutcome> = { ACTIVE: 'VALID', INACTIVE: 'INACTIVE', DELETED: 'DELETED' };
 
 /**
  * The one implementation of "is this secret a usable key?", used by the GraphQL
@@ -54,8 +54,11 @@ export class KeyVerifier {
   private decide(key: CachedKey | null, principal: Principal): VerificationResult {
     // A key of a project the caller may not verify for is, to that caller, no key at all.
     if (!key || !hasPermission(principal, key.projectId, 'keys:verify')) return NOT_FOUND;
-    const outcome = OUTCOME_BY_STATUS[key.status];
-    this.usage?.record(key.id, key.projectId, principal.subject, outcome, this.now());
+    const now = this.now();
+    // Expiry is a matter of the clock, checked on every verification, so a cached key
+    // expires on time. The same precedence as statusAt(): deleted, then expired.
+    const outcome = key.expiresAtMs !== null && key.expiresAtMs <= now && key.status !== 'DELETED' ? 'EXPIRED' : OUTCOME_BY_STATUS[key.status];
+    this.usage?.record(key.id, key.projectId, principal.subject, outcome, now);
     return { valid: outcome === 'VALID', code: outcome, key };
   }
 
@@ -68,7 +71,14 @@ export class KeyVerifier {
     const epoch = this.cache.beginRead();
     const row = await findApiKeyByHash(this.db, hash);
     if (!row) return null;
-    const key: CachedKey = { id: row.id, projectId: row.project_id, name: row.name, environment: row.environment, status: row.status as KeyStatus };
+    const key: CachedKey = {
+      id: row.id,
+      projectId: row.project_id,
+      name: row.name,
+      environment: row.environment,
+      status: row.status as KeyStatus,
+      expiresAtMs: row.expires_at === null ? null : Date.parse(row.expires_at),
+    };
     this.cache.fill(hash, key, epoch);
     return key;
   }

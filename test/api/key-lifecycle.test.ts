@@ -35,7 +35,7 @@ describe('a key’s whole life over HTTP', () => {
     expect(await verify(server, secret)).toEqual({
       valid: true,
       code: 'VALID',
-      key: { id: apiKey.id, projectId: 'proj_life', name: 'Production backend', environment: 'live' },
+      key: { id: apiKey.id, projectId: 'proj_life', name: 'Production backend', environment: 'live', expiresAt: null },
     });
     await server.flushUsage(); // usage is written once per window; close this one now
     const afterUse = await server.gql(`query ($id: ID!) { apiKey(id: $id) { lastUsedAt usageCount } }`, { id: apiKey.id });

@@ -10,8 +10,10 @@ const keyId = 'key-1';
 const projectId = 'proj_1';
 const generated: KeyEvent = {
   type: 'KeyGenerated',
-  data: { keyId, projectId, name: 'CI', environment: 'live', secretHash: 'h', maskedKey: 'ak_live_abcd…wxyz' },
+  data: { keyId, projectId, name: 'CI', environment: 'live', secretHash: 'h', maskedKey: 'ak_live_abcd…wxyz', expiresAt: null, rotatedFrom: null },
 };
+const NOW = Date.parse('2026-06-01T12:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
 const deactivated: KeyEvent = { type: 'KeyDeactivated', data: { keyId, projectId, reason: null } };
 const reactivated: KeyEvent = { type: 'KeyReactivated', data: { keyId, projectId, reason: null } };
 const deleted: KeyEvent = { type: 'KeyDeleted', data: { keyId, projectId, reason: null, previousStatus: 'ACTIVE' } };
@@ -20,9 +22,20 @@ const given = (...events: KeyEvent[]) => ({
   when: (command: KeyCommand) => () => decide(command, foldKeyState(events)),
 });
 
-const deactivate: KeyCommand = { type: 'DeactivateKey', keyId, reason: 'rotating' };
-const reactivate: KeyCommand = { type: 'ReactivateKey', keyId, reason: null };
-const remove: KeyCommand = { type: 'DeleteKey', keyId, reason: 'leaked' };
+const deactivate: KeyCommand = { type: 'DeactivateKey', keyId, reason: 'rotating', at: NOW };
+const reactivate: KeyCommand = { type: 'ReactivateKey', keyId, reason: null, at: NOW };
+const remove: KeyCommand = { type: 'DeleteKey', keyId, reason: 'leaked', at: NOW };
+const roll = (gracePeriodSeconds: number): KeyCommand => ({
+  type: 'RollKey',
+  keyId,
+  successorId: 'key-2',
+  secretHash: 'h2',
+  maskedKey: 'ak_live_efgh…stuv',
+  gracePeriodSeconds,
+  successorExpiresAt: null,
+  reason: 'quarterly rotation',
+  at: NOW,
+});
 const generate: KeyCommand = {
   type: 'GenerateKey',
   keyId,
@@ -31,7 +44,9 @@ const generate: KeyCommand = {
   environment: 'live',
   secretHash: 'h',
   maskedKey: 'ak_live_abcd…wxyz',
+  expiresAt: null,
 };
+const expiringAt = (ms: number): KeyEvent => ({ ...generated, data: { ...generated.data, expiresAt: iso(ms) } } as KeyEvent);
 
 describe('decide', () => {
   it('generates a key that does not exist yet', () => {
@@ -73,8 +88,43 @@ describe('decide', () => {
     }
   });
 
+  it('refuses to deactivate or reactivate an expired key, but deletes it', () => {
+    const expired = expiringAt(NOW - 1);
+    expect(given(expired).when(deactivate)).toThrow(/this key is EXPIRED/);
+    expect(given(expired, deactivated).when(reactivate)).toThrow(/this key is EXPIRED/);
+    expect(given(expired).when(remove)()).toMatchObject([{ type: 'KeyDeleted' }]);
+    // One millisecond before its expiry the key is still active.
+    expect(given(expiringAt(NOW + 1)).when(deactivate)()).toMatchObject([{ type: 'KeyDeactivated' }]);
+  });
+
+  it('rolls a key: the old one learns its successor and the end of its grace, the successor is born linked', () => {
+    expect(given(generated).when(roll(3600))()).toEqual([
+      {
+        type: 'KeyRolled',
+        data: { keyId, projectId, successorId: 'key-2', gracePeriodSeconds: 3600, previousExpiresAt: null, expiresAt: iso(NOW + 3_600_000), reason: 'quarterly rotation' },
+      },
+      {
+        type: 'KeyGenerated',
+        data: { keyId: 'key-2', projectId, name: 'CI', environment: 'live', secretHash: 'h2', maskedKey: 'ak_live_efgh…stuv', expiresAt: null, rotatedFrom: keyId },
+      },
+    ]);
+  });
+
+  it('never extends a key’s life by rolling it', () => {
+    const [rolled] = given(expiringAt(NOW + 60_000)).when(roll(3600))();
+    expect(rolled!.data).toMatchObject({ previousExpiresAt: iso(NOW + 60_000), expiresAt: iso(NOW + 60_000) });
+    const [atOnce] = given(generated).when(roll(0))();
+    expect(atOnce!.data).toMatchObject({ expiresAt: iso(NOW) });
+  });
+
+  it('refuses to roll a deleted or an already rolled key', () => {
+    expect(given(generated, deleted).when(roll(0))).toThrow(/deleted/);
+    const [rolled] = given(generated).when(roll(60))();
+    expect(given(generated, rolled!).when(roll(60))).toThrow(/already rolled/);
+  });
+
   it('answers NotFound for every command on a key that does not exist', () => {
-    for (const command of [deactivate, reactivate, remove]) {
+    for (const command of [deactivate, reactivate, remove, roll(0)]) {
       expect(given().when(command)).toThrow(NotFoundError);
     }
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeApiKey, generateApiKey, type KeyChange } from '../../src/commands/api-key-commands';
+import { changeApiKey, generateApiKey, rollApiKey, type KeyChange } from '../../src/commands/api-key-commands';
 import { KeyVerifier } from '../../src/verification/key-verifier';
 import { UsageRecorder } from '../../src/verification/usage-recorder';
 import { DomainError } from '../../src/domain/errors';
@@ -45,9 +45,12 @@ describe('projections rebuilt from the log', () => {
       const roll = random();
       try {
         if (keys.length < 5 || roll < 0.08) {
+          const expiresAt = random() < 0.3 ? new Date(clock + Math.floor(random() * 600_000) + 2000) : null;
           keys.push(
-            await generateApiKey(ctx(), { projectId: pick(['proj_a', 'proj_b', 'proj_c']), name: `key ${keys.length}`, environment: pick(['live', 'test']) }),
+            await generateApiKey(ctx(), { projectId: pick(['proj_a', 'proj_b', 'proj_c']), name: `key ${keys.length}`, environment: pick(['live', 'test']), expiresAt }),
           );
+        } else if (roll < 0.12) {
+          keys.push(await rollApiKey(ctx(), pick(keys).keyId, { gracePeriodSeconds: pick([0, 60, 3600]), reason: pick(['rotation', null]) }));
         } else if (roll < 0.45) {
           await changeApiKey(ctx(), pick(changes.slice(0, roll < 0.42 ? 2 : 3)), pick(keys).keyId, { reason: random() < 0.5 ? 'because' : null });
         } else if (roll < 0.97) {
@@ -66,6 +69,9 @@ describe('projections rebuilt from the log', () => {
     const incremental = await projectionRows(store.db);
     expect(incremental.auditEvents.length).toBeGreaterThanOrEqual(3000);
     expect(new Set(incremental.apiKeys.map((key) => key.status))).toEqual(new Set(['ACTIVE', 'INACTIVE', 'DELETED']));
+    // The history holds rolls and expiries too, not just the original three changes.
+    expect(incremental.apiKeys.filter((key) => key.rotated_to !== null).length).toBeGreaterThan(5);
+    expect(incremental.apiKeys.filter((key) => key.expires_at !== null && key.rotated_to === null).length).toBeGreaterThan(5);
 
     const { events } = await rebuildProjections(store.db);
     expect(events).toBe(incremental.auditEvents.length);

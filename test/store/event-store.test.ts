@@ -88,6 +88,19 @@ describe('event store on SQLite', () => {
     expect((await readStream(store.db, 'w')).map((e) => e.streamVersion)).toEqual([1]);
   });
 
+  it('reads an event written at an older schema version in the current shape, leaving the stored row as it was', async () => {
+    const v1 = JSON.stringify({ keyId: 'k', projectId: 'p', name: 'n', environment: 'live', secretHash: 'h', maskedKey: 'm' });
+    await store.db.transaction().execute(async (trx) => {
+      await appendToStream(trx, 'k', 0, [deactivated('k')], { metadata, recordedAt });
+      // Rewrite it as version 1 of KeyGenerated would have been written.
+      await trx.updateTable('events').set({ type: 'KeyGenerated', schema_version: 1, data: v1 }).where('stream_id', '=', 'k').execute();
+    });
+    const [event] = await readStream(store.db, 'k');
+    expect(event).toMatchObject({ type: 'KeyGenerated', schemaVersion: 1, data: { keyId: 'k', name: 'n', expiresAt: null, rotatedFrom: null } });
+    const row = await store.db.selectFrom('events').select('data').where('stream_id', '=', 'k').executeTakeFirstOrThrow();
+    expect(row.data).toBe(v1);
+  });
+
   it('rolls the append back with the transaction it ran in', async () => {
     await expect(
       store.db.transaction().execute(async (trx) => {

@@ -3,9 +3,10 @@ import type { TestServer } from './test-server';
 // The operations tests use again and again, written once.
 
 export const KEY_FIELDS = `id projectId name environment maskedKey status createdAt createdBy lastUsedAt usageCount
-  deactivatedAt deletedAt statusChangedAt statusChangedBy statusReason version`;
+  deactivatedAt deletedAt statusChangedAt statusChangedBy statusReason version expiresAt
+  rotatedFrom { id } rotatedTo { id }`;
 
-export async function generateKey(server: TestServer, input: { projectId?: string; name?: string; environment?: string } = {}) {
+export async function generateKey(server: TestServer, input: { projectId?: string; name?: string; environment?: string; expiresAt?: string } = {}) {
   const body = await server.gql(
     `mutation ($input: GenerateApiKeyInput!) {
       generateApiKey(input: $input) {
@@ -40,10 +41,27 @@ export async function changeKey(server: TestServer, mutation: KeyChange, id: str
   return body.data.result as Record<string, any>;
 }
 
+export async function rollKey(server: TestServer, input: { id: string; gracePeriodSeconds: unknown; reason?: string; expiresAt?: string }) {
+  const body = await server.gql(
+    `mutation ($input: RollApiKeyInput!) {
+      rollApiKey(input: $input) {
+        __typename
+        ... on Error { message code }
+        ... on InvalidStateError { currentStatus }
+        ... on ValidationError { issues { path message } }
+        ... on RollApiKeyPayload { secret apiKey { ${KEY_FIELDS} } previousKey { ${KEY_FIELDS} } }
+      }
+    }`,
+    { input },
+  );
+  if (body.errors) throw new Error(`rollApiKey errored: ${JSON.stringify(body.errors)}`);
+  return body.data.rollApiKey as Record<string, any>;
+}
+
 export async function verify(server: TestServer, secret: string) {
   const body = await server.gql(
     `mutation ($secret: String!) {
-      verifyApiKey(input: { secret: $secret }) { valid code key { id projectId name environment } }
+      verifyApiKey(input: { secret: $secret }) { valid code key { id projectId name environment expiresAt } }
     }`,
     { secret },
   );

@@ -10,6 +10,7 @@ const GenerateApiKeyInput = builder.inputType('GenerateApiKeyInput', {
     projectId: t.string({ required: true }),
     name: t.string({ required: true, description: '1-100 characters after trimming; no control characters.' }),
     environment: t.string({ required: true, description: '2-16 lowercase letters or digits, starting with a letter: live, test, staging…' }),
+    expiresAt: t.field({ type: 'DateTime', description: 'When the key stops verifying: in the future, within 10 years. Omit for never.' }),
   }),
 });
 

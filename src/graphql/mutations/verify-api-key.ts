@@ -15,6 +15,12 @@ const VerifiedApiKey = builder.objectRef<CachedKey>('VerifiedApiKey').implement(
     projectId: t.exposeString('projectId'),
     name: t.exposeString('name'),
     environment: t.exposeString('environment'),
+    expiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the key stops verifying (a rolled key: the end of its grace period), so callers can be warned in time.',
+      resolve: (key) => (key.expiresAtMs === null ? null : new Date(key.expiresAtMs)),
+    }),
   }),
 });
 

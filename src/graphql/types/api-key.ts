@@ -1,5 +1,6 @@
 import type { KeyStatus } from '../../../events/key-events';
 import { hasPermission } from '../../auth/principal';
+import { statusAt } from '../../domain/key-status';
 import type { GraphQLContext } from '../context';
 import type { ApiKeyRow } from '../../queries/api-key-queries';
 import { builder } from '../builder';
@@ -20,7 +21,35 @@ builder.node(ApiKeyRef, {
     name: t.exposeString('name'),
     environment: t.exposeString('environment'),
     maskedKey: t.exposeString('masked_key', { description: 'Prefix plus the first and last characters, to tell keys apart.' }),
-    status: t.field({ type: ApiKeyStatusEnum, resolve: (key) => key.status as KeyStatus }),
+    status: t.field({
+      type: ApiKeyStatusEnum,
+      description: 'As of now, or as of asOf for a key seen in the past.',
+      resolve: (key, _args, ctx) => statusAt(key.status as KeyStatus, key.expires_at, (key.asOf ?? ctx.now()).getTime()),
+    }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the key stops verifying; for a rolled key, the end of its grace period. Null for never.',
+      resolve: (key) => key.expires_at,
+    }),
+    rotatedFrom: t.field({
+      type: ApiKeyRef,
+      nullable: true,
+      description: 'The key this one replaced, when it was created by rollApiKey.',
+      resolve: (key, _args, ctx) => linkedKey(ctx, key.rotated_from),
+    }),
+    rotatedTo: t.field({
+      type: ApiKeyRef,
+      nullable: true,
+      description: 'The successor this key was rolled to.',
+      resolve: (key, _args, ctx) => linkedKey(ctx, key.rotated_to),
+    }),
+    asOf: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'The moment this key is shown as of, when asked for with asOf; null for the present.',
+      resolve: (key) => key.asOf ?? null,
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (key) => key.created_at }),
     createdBy: t.exposeString('created_by'),
     lastUsedAt: t.field({
@@ -61,6 +90,10 @@ builder.node(ApiKeyRef, {
     }),
   }),
 });
+
+async function linkedKey(ctx: GraphQLContext, keyId: string | null) {
+  return keyId ? readableKey(ctx, await ctx.loaders.apiKeyById.load(keyId)) : null;
+}
 
 /** The key, if the principal holds keys:read on its project; null otherwise. */
 export function readableKey(ctx: GraphQLContext, key: ApiKeyRow | null): ApiKeyRow | null {

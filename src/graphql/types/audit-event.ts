@@ -16,6 +16,7 @@ const UsageSummaryRef = builder.objectRef<UsageSummary>('UsageSummary').implemen
     lastAt: t.field({ type: 'DateTime', resolve: (usage) => usage.lastAt }),
     valid: t.exposeInt('valid'),
     inactive: t.exposeInt('inactive'),
+    expired: t.int({ resolve: (usage) => usage.expired ?? 0 }),
     deleted: t.exposeInt('deleted'),
   }),
 });
@@ -51,6 +52,16 @@ builder.node(AuditEventRef, {
       resolve: async (row, _args, ctx) => readableKey(ctx, await ctx.loaders.apiKeyById.load(row.key_id)),
     }),
     reason: t.exposeString('reason', { nullable: true }),
+    rotatedFromKeyId: t.id({
+      nullable: true,
+      description: 'For the KeyGenerated of a successor: the key it replaces.',
+      resolve: (row) => (row.rotated_from ? encodeGlobalID('ApiKey', row.rotated_from) : null),
+    }),
+    rotatedToKeyId: t.id({
+      nullable: true,
+      description: 'For KeyRolled: the successor.',
+      resolve: (row) => (row.rotated_to ? encodeGlobalID('ApiKey', row.rotated_to) : null),
+    }),
     usage: t.field({
       type: UsageSummaryRef,
       nullable: true,

@@ -1,7 +1,11 @@
-import { KEY_EVENT_TYPES, KEY_STATUSES } from '../../../events/key-events';
+import { KEY_EVENT_TYPES } from '../../../events/key-events';
+import { KEY_VIEW_STATUSES } from '../../domain/key-status';
 import { builder } from '../builder';
 
-export const ApiKeyStatusEnum = builder.enumType('ApiKeyStatus', { values: KEY_STATUSES });
+export const ApiKeyStatusEnum = builder.enumType('ApiKeyStatus', {
+  description: 'ACTIVE, INACTIVE and DELETED are set by mutations; EXPIRED follows from expiresAt and the clock.',
+  values: KEY_VIEW_STATUSES,
+});
 
 /** Audit event types are the log's own event names. */
 export const AuditEventTypeEnum = builder.enumType('AuditEventType', { values: KEY_EVENT_TYPES });
@@ -12,6 +16,7 @@ export const VerificationCodeEnum = builder.enumType('VerificationCode', {
     NOT_FOUND: { description: 'Well-formed, but no such key.' },
     MALFORMED: { description: 'Not an API key of this service (wrong shape or checksum).' },
     INACTIVE: { description: 'The key is deactivated.' },
+    EXPIRED: { description: 'The key’s expiry (or, after a roll, its grace period) has passed.' },
     DELETED: { description: 'The key was deleted.' },
   } as const,
 });

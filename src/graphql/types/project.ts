@@ -1,9 +1,11 @@
 import { parseInput, projectId as projectIdRule } from '../../commands/inputs';
-import { listProjectApiKeys } from '../../queries/api-key-queries';
+import { ValidationError } from '../../domain/errors';
+import { listProjectApiKeys, type ApiKeyRow } from '../../queries/api-key-queries';
+import type { GraphQLContext } from '../context';
 import { listAuditEvents } from '../../queries/audit-queries';
 import { builder } from '../builder';
 import { parseGlobalId } from '../global-id';
-import { fetchSize, parsePage, toConnection } from '../pagination';
+import { fetchSize, parsePage, toConnection, type PageRequest } from '../pagination';
 import { ApiKeyConnection } from './api-key';
 import { AuditEventConnection } from './audit-event';
 import { ApiKeyStatusEnum, AuditEventTypeEnum } from './enums';
@@ -24,8 +26,11 @@ const ApiKeyFilter = builder.inputType('ApiKeyFilter', {
     status: t.field({ type: ApiKeyStatusEnum, description: 'Only keys in this status. Without it, deleted keys are left out.' }),
     environment: t.string(),
     unusedSince: t.field({ type: 'DateTime', description: 'Only keys not used since then; a key never used counts from its creation.' }),
+    expiresBefore: t.field({ type: 'DateTime', description: 'Only keys that expire (or expired) before then; keys without expiry are left out.' }),
   }),
 });
+
+const MAX_IDLE_DAYS = 3650;
 
 const AuditLogFilter = builder.inputType('AuditLogFilter', {
   fields: (t) => ({
@@ -37,6 +42,12 @@ const AuditLogFilter = builder.inputType('AuditLogFilter', {
     to: t.field({ type: 'DateTime', description: 'Events before this time.' }),
   }),
 });
+
+function keyConnection(ctx: GraphQLContext, rows: ApiKeyRow[], page: PageRequest) {
+  // Later lookups of these keys in the same request (AuditEvent.key, rotatedTo) need no query.
+  for (const row of rows) ctx.loaders.apiKeyById.prime(row.id, row);
+  return toConnection('ApiKey', rows, page, (row) => row.created_position);
+}
 
 builder.node(ProjectRef, {
   id: { resolve: (project) => project.projectId },
@@ -50,13 +61,37 @@ builder.node(ProjectRef, {
       args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: ApiKeyFilter }) },
       resolve: async (project, args, ctx) => {
         const page = parsePage('ApiKey', args);
-        const rows = await listProjectApiKeys(ctx.db, project.projectId, args.filter ?? {}, {
-          limit: fetchSize(page),
-          beforePosition: page.beforePosition,
-        });
-        // Later lookups of these keys in the same request (AuditEvent.key) need no query.
-        for (const row of rows) ctx.loaders.apiKeyById.prime(row.id, row);
-        return toConnection('ApiKey', rows, page, (row) => row.created_position);
+        const rows = await listProjectApiKeys(
+          ctx.db,
+          project.projectId,
+          args.filter ?? {},
+          { limit: fetchSize(page), beforePosition: page.beforePosition },
+          ctx.now(),
+        );
+        return keyConnection(ctx, rows, page);
+      },
+    }),
+    idleKeys: t.field({
+      type: ApiKeyConnection,
+      authScopes: (project) => ({ permission: { projectId: project.projectId, permission: 'keys:read' } }),
+      description:
+        'Active keys nobody has used for `days` days (a key never used counts from its creation), newest first: candidates to deactivate.',
+      args: { days: t.arg.int({ required: true }), first: t.arg.int(), after: t.arg.string() },
+      resolve: async (project, args, ctx) => {
+        if (!Number.isInteger(args.days) || args.days < 1 || args.days > MAX_IDLE_DAYS) {
+          throw new ValidationError([{ path: 'days', message: `days must be between 1 and ${MAX_IDLE_DAYS}` }]);
+        }
+        const page = parsePage('ApiKey', args);
+        const now = ctx.now();
+        const unusedSince = new Date(now.getTime() - args.days * 86_400_000);
+        const rows = await listProjectApiKeys(
+          ctx.db,
+          project.projectId,
+          { status: 'ACTIVE', unusedSince },
+          { limit: fetchSize(page), beforePosition: page.beforePosition },
+          now,
+        );
+        return keyConnection(ctx, rows, page);
       },
     }),
     auditLog: t.field({
