@@ -15,6 +15,8 @@ export const builder = new SchemaBuilder<{
     permission: { projectId: string; permission: Permission };
     /** The principal may verify keys of at least one project. */
     verifier: boolean;
+    /** The principal holds audit:read on at least one project. */
+    auditor: boolean;
   };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
@@ -27,6 +29,7 @@ export const builder = new SchemaBuilder<{
     authScopes: (ctx) => ({
       permission: ({ projectId, permission }) => hasPermission(ctx.principal, projectId, permission),
       verifier: hasPermissionAnywhere(ctx.principal, 'keys:verify'),
+      auditor: hasPermissionAnywhere(ctx.principal, 'audit:read'),
     }),
   },
   relay: {

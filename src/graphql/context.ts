@@ -2,6 +2,7 @@ import type { Principal } from '../auth/principal';
 import type { CommandContext } from '../commands/command-context';
 import type { ClientInfo } from '../server/client-info';
 import type { Db } from '../store/database';
+import type { IntegrityReport } from '../store/log-integrity';
 import type { KeyVerifier } from '../verification/key-verifier';
 import { createLoaders, type Loaders } from './loaders';
 
@@ -14,6 +15,8 @@ export interface GraphQLContext {
   client: ClientInfo;
   requestId: string;
   now: () => Date;
+  /** Checks the log's hash chain; concurrent callers share one check. */
+  checkIntegrity: () => Promise<IntegrityReport>;
 }
 
 export function createGraphQLContext(deps: Omit<GraphQLContext, 'loaders'>): GraphQLContext {

@@ -4,6 +4,7 @@ import './types/errors';
 import './types/api-key';
 import './types/audit-event';
 import './types/project';
+import './types/audit-integrity';
 import './queries';
 import './mutations/generate-api-key';
 import './mutations/change-api-key';

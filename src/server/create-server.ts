@@ -9,6 +9,7 @@ import { createGraphQLContext } from '../graphql/context';
 import { schema } from '../graphql/schema';
 import { isPostgresUrl, openDatabase, type Db } from '../store/database';
 import { KeyChangeListener } from '../store/key-change-notifications';
+import { checkLogIntegrity } from '../store/log-integrity';
 import { clientInfoOf, type ClientInfo } from './client-info';
 import { createMaskError } from './mask-error';
 import { disableIntrospectionPlugin, MAX_BODY_BYTES, queryLimitsPlugin } from './query-limits';
@@ -80,6 +81,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     verifier.cache.disable();
     await listener.start();
   }
+  const checkIntegrity = singleFlight(() => checkLogIntegrity(db, now));
   const fastPath = options.fastPath === false ? null : createVerifyFastPath({ schema, authenticate, verifier });
   let fastPathAnswers = 0;
 
@@ -100,7 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     context: async ({ request, requestId, client }) => {
       try {
         const principal = await authenticate(request.headers.get('authorization'));
-        return createGraphQLContext({ db, verifier, now, principal, client, requestId });
+        return createGraphQLContext({ db, verifier, now, principal, client, requestId, checkIntegrity });
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         throw new GraphQLError(error.message, {
@@ -158,6 +160,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await db.destroy();
     },
   };
+}
+
+/** Callers while a run is in flight share its result: a full log walk is not repeated per request. */
+function singleFlight<T>(run: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  return () => (running ??= run().finally(() => (running = null)));
 }
 
 /** A body must announce its length, within the limit, before any of it is read. */

@@ -3,6 +3,7 @@ import type { EventMetadata, StoredEvent } from '../../events/event-envelope';
 import { EVENT_SCHEMA_VERSIONS, isKeyEventType, type KeyEvent } from '../../events/key-events';
 import { upcastEventData } from '../../events/upcast';
 import { ConflictError } from '../domain/errors';
+import { chainRows, GENESIS_HASH } from './event-chain';
 import { isPostgres } from './database';
 import type { Database, EventsTable } from './schema';
 
@@ -40,8 +41,7 @@ export async function appendToStream(
 
   const rows = events.map((event, index) => eventRow(streamId, current + index + 1, event, metadata, recordedAt));
   try {
-    const inserted = await trx.insertInto('events').values(rows).returningAll().execute();
-    return inserted.map(toStoredEvent);
+    return await insertChained(trx, rows);
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(streamId, current);
     throw error;
@@ -76,23 +76,38 @@ export async function appendAtStreamEnds(
     return eventRow(streamId, version, event, metadata, recordedAt);
   });
   try {
-    const stored: StoredEvent[] = [];
-    // Chunks keep each statement under SQLite's bound-parameter limit.
-    for (let i = 0; i < rows.length; i += 500) {
-      stored.push(...(await trx.insertInto('events').values(rows.slice(i, i + 500)).returningAll().execute()).map(toStoredEvent));
-    }
-    return stored;
+    return await insertChained(trx, rows);
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(entries[0]!.streamId, 0);
     throw error;
   }
 }
 
+/**
+ * Inserts rows after the log's current head, each carrying its link in the hash
+ * chain. Runs under the append lock, so the head cannot move meanwhile.
+ */
+async function insertChained(trx: Transaction<Database>, rows: Omit<Insertable<EventsTable>, 'chain_hash'>[]): Promise<StoredEvent[]> {
+  const head = await trx.selectFrom('events').select('chain_hash').orderBy('position', 'desc').limit(1).executeTakeFirst();
+  const chained = chainRows(head?.chain_hash ?? GENESIS_HASH, rows);
+  const inserted: Selectable<EventsTable>[] = [];
+  // Chunks keep each statement under SQLite's bound-parameter limit.
+  for (let i = 0; i < chained.length; i += 500) {
+    inserted.push(...(await trx.insertInto('events').values(chained.slice(i, i + 500)).returningAll().execute()));
+  }
+  // The chain was computed in insertion order; positions must have followed it.
+  inserted.sort((a, b) => Number(a.position) - Number(b.position));
+  if (inserted.some((row, index) => row.chain_hash !== chained[index]!.chain_hash)) {
+    throw new Error('Positions were not assigned in insertion order; the append was rolled back');
+  }
+  return inserted.map(toStoredEvent);
+}
+
 async function lockAppends(trx: Transaction<Database>): Promise<void> {
   if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
 }
 
-function eventRow(streamId: string, version: number, event: KeyEvent, metadata: EventMetadata, recordedAt: string): Insertable<EventsTable> {
+function eventRow(streamId: string, version: number, event: KeyEvent, metadata: EventMetadata, recordedAt: string): Omit<Insertable<EventsTable>, 'chain_hash'> {
   return {
     stream_id: streamId,
     stream_version: version,

@@ -1,5 +1,7 @@
-import { sql, type Kysely, type Migration, Migrator } from 'kysely';
+import { sql, type Kysely, type Migration, Migrator, type Selectable } from 'kysely';
 import { isPostgres } from './database';
+import { chainHash, GENESIS_HASH } from './event-chain';
+import type { EventsTable } from './schema';
 
 // Migrations live in code so the server and `npm run rebuild` apply the same ones
 // without a directory lookup at run time.
@@ -86,14 +88,32 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0003_event_hash_chain': {
+    async up(db: Kysely<any>) {
+      // Chains the events already in the log, in position order, so a log from
+      // before this version is covered from its first event.
+      await db.schema.alterTable('events').addColumn('chain_hash', 'text').execute();
+      let previous = GENESIS_HASH;
+      let after = 0;
+      for (;;) {
+        const rows = await db.selectFrom('events').selectAll().where('position', '>', after).orderBy('position').limit(1000).execute();
+        if (rows.length === 0) break;
+        for (const row of rows as Selectable<EventsTable>[]) {
+          previous = chainHash(previous, row);
+          await db.updateTable('events').set({ chain_hash: previous }).where('position', '=', row.position).execute();
+        }
+        after = Number(rows.at(-1)!.position);
+      }
+    },
+  },
 };
 
-export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+/** Applies every migration, or those up to and including `target` (tests of the upgrade path). */
+export async function migrateToLatest(db: Kysely<any>, target?: string): Promise<void> {
   // On PostgreSQL Kysely looks for its bookkeeping tables in every schema; name
   // ours, so databases with several schemas (one per tenant, or per test) work.
   const schema = isPostgres(db) ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
-  const { error } = await migrator.migrateToLatest();
+  const { error } = target ? await migrator.migrateTo(target) : await migrator.migrateToLatest();
   if (error) throw error;
 }
-

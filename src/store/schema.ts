@@ -12,6 +12,8 @@ export interface EventsTable {
   data: string;
   metadata: string;
   recorded_at: string;
+  /** SHA-256 over this row's content and the previous row's chain_hash (see event-chain.ts). */
+  chain_hash: string;
 }
 
 export interface ApiKeysTable {

@@ -1,0 +1,26 @@
+// Checks the event log's hash chain from its first event: `npm run verify-log`.
+// Exits 0 when intact, 1 when broken (with the first broken position), 2 on error.
+import { loadConfig } from '../server/config';
+import { openDatabase } from '../store/database';
+import { checkLogIntegrity } from '../store/log-integrity';
+
+const { databaseUrl } = loadConfig();
+const db = await openDatabase(databaseUrl, { migrate: false });
+try {
+  const started = performance.now();
+  const report = await checkLogIntegrity(db);
+  const seconds = ((performance.now() - started) / 1000).toFixed(2);
+  if (report.ok) {
+    console.log(`Log intact: ${report.checkedEvents} events checked in ${seconds} s.`);
+    if (report.headPosition !== null) console.log(`Head: position ${report.headPosition}, hash ${report.headHash}`);
+  } else {
+    console.log(`Log BROKEN at position ${report.firstBrokenPosition}: ${report.problem}.`);
+    console.log(`${report.checkedEvents} events checked in ${seconds} s; intact up to position ${report.headPosition ?? 'none'} (hash ${report.headHash ?? '-'}).`);
+    process.exitCode = 1;
+  }
+} catch (error) {
+  console.error(`Could not check the log: ${(error as Error).message}`);
+  process.exitCode = 2;
+} finally {
+  await db.destroy();
+}
