@@ -1,3 +1,5 @@
+import { findApiKeysAsOf } from '../queries/api-keys-as-of';
+import { parseAsOf } from './as-of';
 import { builder } from './builder';
 import { parseGlobalId } from './global-id';
 import { loadVisibleKeyOrFail, permissionOnKey } from './key-access';
@@ -14,9 +16,15 @@ builder.queryFields((t) => ({
   apiKey: t.field({
     type: ApiKeyRef,
     nullable: true,
-    description: 'A key by its global id, deleted keys included (with status DELETED).',
-    args: { id: t.arg.id({ required: true }) },
+    description:
+      'A key by its global id, deleted keys included (with status DELETED). With asOf: the key as it was at that moment, rebuilt from the event log; null if it did not exist yet.',
+    args: { id: t.arg.id({ required: true }), asOf: t.arg({ type: 'DateTime' }) },
     authScopes: permissionOnKey('keys:read', (args) => args.id),
-    resolve: (_root, args, ctx) => loadVisibleKeyOrFail(ctx, parseGlobalId(String(args.id), 'ApiKey')),
+    resolve: async (_root, args, ctx) => {
+      const asOf = parseAsOf(args.asOf, ctx.now());
+      const key = await loadVisibleKeyOrFail(ctx, parseGlobalId(String(args.id), 'ApiKey'));
+      if (!asOf) return key;
+      return (await findApiKeysAsOf(ctx.db, [key.id], asOf)).get(key.id) ?? null;
+    },
   }),
 }));

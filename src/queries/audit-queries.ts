@@ -49,7 +49,7 @@ export async function listAuditEvents(
 export async function latestAuditEventsOfKeys(
   db: Db,
   keyIds: readonly string[],
-  page: { limit: number; beforePosition: number | null; includeUsage: boolean },
+  page: { limit: number; beforePosition: number | null; includeUsage: boolean; until: string | null },
 ): Promise<AuditEventRow[]> {
   if (keyIds.length === 0) return [];
   const ranked = db
@@ -58,7 +58,8 @@ export async function latestAuditEventsOfKeys(
     .select(sql<number>`row_number() over (partition by key_id order by position desc)`.as('rank'))
     .where('key_id', 'in', keyIds)
     .$if(!page.includeUsage, (q) => q.where('category', '=', 'lifecycle'))
-    .$if(page.beforePosition !== null, (q) => q.where('position', '<', page.beforePosition!));
+    .$if(page.beforePosition !== null, (q) => q.where('position', '<', page.beforePosition!))
+    .$if(page.until !== null, (q) => q.where('occurred_at', '<=', page.until!));
   const rows = await db
     .selectFrom(ranked.as('ranked'))
     .selectAll()

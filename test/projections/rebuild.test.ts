@@ -4,6 +4,8 @@ import { KeyVerifier } from '../../src/verification/key-verifier';
 import { UsageRecorder } from '../../src/verification/usage-recorder';
 import { DomainError } from '../../src/domain/errors';
 import { rebuildProjections } from '../../projections/rebuild';
+import { listProjectApiKeys, type ApiKeyFilter } from '../../src/queries/api-key-queries';
+import { findApiKeysAsOf, listProjectApiKeysAsOf } from '../../src/queries/api-keys-as-of';
 import type { Db } from '../../src/store/database';
 import { commandContextFor, tempDatabase } from '../support/temp-database';
 
@@ -76,6 +78,34 @@ describe('projections rebuilt from the log', () => {
     const { events } = await rebuildProjections(store.db);
     expect(events).toBe(incremental.auditEvents.length);
     expect(await projectionRows(store.db)).toEqual(incremental);
+  });
+
+  it('time travel to the present rebuilds every key exactly as the projection holds it, and filters alike', async () => {
+    const current = await store.db.selectFrom('api_keys').selectAll().orderBy('id').execute();
+    // Just after the last event (usage is recorded on the real clock, commands on the test's).
+    const last = await store.db.selectFrom('events').select((eb) => eb.fn.max('recorded_at').as('at')).executeTakeFirstOrThrow();
+    const present = new Date(Date.parse(last.at) + 1000);
+    const folded = await findApiKeysAsOf(store.db, current.map((key) => key.id), new Date('2100-01-01T00:00:00Z'));
+    expect(current.map((key) => ({ ...folded.get(key.id), asOf: undefined }))).toEqual(current.map((key) => ({ ...key, asOf: undefined })));
+
+    const filters: ApiKeyFilter[] = [
+      {},
+      { status: 'ACTIVE' },
+      { status: 'INACTIVE' },
+      { status: 'EXPIRED' },
+      { status: 'DELETED' },
+      { environment: 'test' },
+      { unusedSince: new Date(present.getTime() - 600_000) },
+      { expiresBefore: new Date(present.getTime() + 300_000) },
+    ];
+    for (const projectId of ['proj_a', 'proj_b']) {
+      for (const filter of filters) {
+        const page = { limit: 1000, beforePosition: null };
+        const fromTable = await listProjectApiKeys(store.db, projectId, filter, page, present);
+        const fromLog = await listProjectApiKeysAsOf(store.db, projectId, filter, page, present);
+        expect(fromLog.map((key) => key.id), JSON.stringify(filter)).toEqual(fromTable.map((key) => key.id));
+      }
+    }
   });
 
   it('rebuilds emptied or corrupted tables back to the same content', async () => {

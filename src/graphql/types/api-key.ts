@@ -75,7 +75,7 @@ builder.node(ApiKeyRef, {
     auditHistory: t.field({
       type: AuditEventConnection,
       authScopes: (key) => ({ permission: { projectId: key.project_id, permission: 'audit:read' } }),
-      description: 'What happened to this key, newest first: lifecycle events, and usage too when asked for.',
+      description: 'What happened to this key, newest first: lifecycle events, and usage too when asked for. For a key seen asOf a moment, up to that moment.',
       args: { first: t.arg.int(), after: t.arg.string(), includeUsage: t.arg.boolean({ defaultValue: false }) },
       resolve: async (key, args, ctx) => {
         const page = parsePage('AuditEvent', args);
@@ -84,6 +84,7 @@ builder.node(ApiKeyRef, {
           limit: fetchSize(page),
           beforePosition: page.beforePosition,
           includeUsage: args.includeUsage ?? false,
+          until: key.asOf?.toISOString() ?? null,
         });
         return toConnection('AuditEvent', rows, page, (row) => row.position);
       },

@@ -2,6 +2,8 @@ import { parseInput, projectId as projectIdRule } from '../../commands/inputs';
 import { ValidationError } from '../../domain/errors';
 import { listProjectApiKeys, type ApiKeyRow } from '../../queries/api-key-queries';
 import type { GraphQLContext } from '../context';
+import { listProjectApiKeysAsOf } from '../../queries/api-keys-as-of';
+import { parseAsOf } from '../as-of';
 import { listAuditEvents } from '../../queries/audit-queries';
 import { builder } from '../builder';
 import { parseGlobalId } from '../global-id';
@@ -57,18 +59,18 @@ builder.node(ProjectRef, {
     apiKeys: t.field({
       type: ApiKeyConnection,
       authScopes: (project) => ({ permission: { projectId: project.projectId, permission: 'keys:read' } }),
-      description: 'The project’s keys, newest first.',
-      args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: ApiKeyFilter }) },
+      description: 'The project’s keys, newest first. With asOf: as they were at that moment, rebuilt from the event log.',
+      args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: ApiKeyFilter }), asOf: t.arg({ type: 'DateTime' }) },
       resolve: async (project, args, ctx) => {
         const page = parsePage('ApiKey', args);
-        const rows = await listProjectApiKeys(
-          ctx.db,
-          project.projectId,
-          args.filter ?? {},
-          { limit: fetchSize(page), beforePosition: page.beforePosition },
-          ctx.now(),
-        );
-        return keyConnection(ctx, rows, page);
+        const asOf = parseAsOf(args.asOf, ctx.now());
+        const range = { limit: fetchSize(page), beforePosition: page.beforePosition };
+        const filter = args.filter ?? {};
+        const rows = asOf
+          ? await listProjectApiKeysAsOf(ctx.db, project.projectId, filter, range, asOf)
+          : await listProjectApiKeys(ctx.db, project.projectId, filter, range, ctx.now());
+        // A past view must not stand in for the present one elsewhere in the request.
+        return asOf ? toConnection('ApiKey', rows, page, (row) => row.created_position) : keyConnection(ctx, rows, page);
       },
     }),
     idleKeys: t.field({
