@@ -75,8 +75,9 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
       // jose's reason (expired, bad signature, wrong audience…) stays on the server side.
       throw new AuthenticationError('The bearer token is invalid or expired');
     }
-    const principal = principalFromClaims(payload);
-    if (!principal) throw new AuthenticationError('The bearer token lacks a valid sub or perms claim');
+    const claimed = principalFromClaims(payload);
+    if (!claimed) throw new AuthenticationError('The bearer token lacks a valid sub or perms claim');
+    const principal = { ...claimed, expiresAt: (payload.exp! + CLOCK_SKEW_SECONDS) * 1000 };
     if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
     verified.set(token, {
       principal,

@@ -13,6 +13,8 @@ export const ALL_PROJECTS = '*';
 export interface Principal {
   subject: string;
   perms: Readonly<Record<string, readonly Permission[]>>;
+  /** When the token stops being valid (epoch ms): long-lived answers, like a live feed, end then. */
+  expiresAt?: number;
 }
 
 export function hasPermission(principal: Principal, projectId: string, permission: Permission): boolean {

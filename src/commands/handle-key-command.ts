@@ -6,7 +6,7 @@ import { decide } from '../domain/decide';
 import type { KeyCommand } from '../domain/key-commands';
 import { foldKeyState, type KeyState } from '../domain/key-state';
 import { appendToStream, readStream } from '../store/event-store';
-import { notifyKeyChanged } from '../store/key-change-notifications';
+import { notifyKeyChanged, notifyLogAppended } from '../store/change-notifications';
 import type { CommandContext } from './command-context';
 
 /**
@@ -46,6 +46,7 @@ export async function handleKeyCommandFor(
     }
     await projectEvents(trx, appended);
     await notifyKeyChanged(trx, [...byKey.keys()]);
+    await notifyLogAppended(trx);
     return appended;
   });
   ctx.afterCommit?.(stored);

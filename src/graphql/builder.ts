@@ -26,6 +26,8 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    // Subscriptions are authorized once, before they start, so a refused one never opens a stream.
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       permission: ({ projectId, permission }) => hasPermission(ctx.principal, projectId, permission),
       verifier: hasPermissionAnywhere(ctx.principal, 'keys:verify'),
@@ -44,3 +46,4 @@ export const builder = new SchemaBuilder<{
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});

@@ -1,4 +1,6 @@
+import type { StoredEvent } from '../../events/event-envelope';
 import type { Principal } from '../auth/principal';
+import type { AuditFeed } from '../feed/audit-feed';
 import type { CommandContext } from '../commands/command-context';
 import type { ClientInfo } from '../server/client-info';
 import type { Db } from '../store/database';
@@ -9,6 +11,9 @@ import { createLoaders, type Loaders } from './loaders';
 export interface GraphQLContext {
   db: Db;
   verifier: KeyVerifier;
+  feed: AuditFeed;
+  /** Told of every committed event: keeps the key cache exact and wakes the live feed. */
+  afterCommit: (events: StoredEvent[]) => void;
   loaders: Loaders;
   /** Who is acting, from the verified bearer token. */
   principal: Principal;
@@ -36,6 +41,6 @@ export function commandContext(ctx: GraphQLContext): CommandContext {
       clientAddress: ctx.client.address,
       userAgent: ctx.client.userAgent,
     },
-    afterCommit: ctx.verifier.afterCommit,
+    afterCommit: ctx.afterCommit,
   };
 }

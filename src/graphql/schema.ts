@@ -6,6 +6,7 @@ import './types/audit-event';
 import './types/project';
 import './types/audit-integrity';
 import './queries';
+import './subscriptions';
 import './mutations/generate-api-key';
 import './mutations/change-api-key';
 import './mutations/verify-api-key';

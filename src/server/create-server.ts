@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { sql } from 'kysely';
@@ -8,7 +8,9 @@ import { AuthenticationError, createAuthenticator, type AuthConfig } from '../au
 import { createGraphQLContext } from '../graphql/context';
 import { schema } from '../graphql/schema';
 import { isPostgresUrl, openDatabase, type Db } from '../store/database';
-import { KeyChangeListener } from '../store/key-change-notifications';
+import { ChangeListener } from '../store/change-notifications';
+import { AuditFeed } from '../feed/audit-feed';
+import type { StoredEvent } from '../../events/event-envelope';
 import { checkLogIntegrity } from '../store/log-integrity';
 import { clientInfoOf, type ClientInfo } from './client-info';
 import { createMaskError } from './mask-error';
@@ -40,6 +42,8 @@ export interface ServerOptions {
   fastPath?: boolean;
   /** Apply migrations on start (default true). */
   migrateOnStart?: boolean;
+  /** How often the live feed looks for new events besides being told of them (default 2000 ms). */
+  feedPollMs?: number;
 }
 
 export interface RunningServer {
@@ -50,6 +54,8 @@ export interface RunningServer {
   flushUsage(): Promise<void>;
   /** Requests answered by the verify fast path so far. */
   readonly fastPathAnswers: number;
+  /** Live feed streams open now. */
+  readonly feedSubscribers: number;
   close(): Promise<void>;
 }
 
@@ -65,17 +71,33 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const authenticate = createAuthenticator(options.auth);
   const db = await openDatabase(options.databaseUrl, { onQuery: options.onQuery, migrate: options.migrateOnStart ?? true });
   const clock = options.now ? () => now().getTime() : Date.now;
-  const usage = options.usageRecording === false ? null : new UsageRecorder(db, { flushMs: options.usageFlushMs ?? 1000, logger, now: clock });
+  const feed = new AuditFeed(db, { logger, pollMs: options.feedPollMs });
+  // Every commit of this server: the key cache learns of changed keys, the live feed of new events.
+  let verifier: KeyVerifier;
+  const afterCommit = (events: StoredEvent[]) => {
+    verifier.afterCommit(events);
+    void feed.poke();
+  };
+  const usage =
+    options.usageRecording === false ? null : new UsageRecorder(db, { flushMs: options.usageFlushMs ?? 1000, logger, now: clock, afterCommit });
   usage?.start();
-  const verifier = new KeyVerifier(db, usage, clock);
-  // Other instances' changes reach this cache through LISTEN/NOTIFY; until the
-  // listener is connected, verification reads the database every time.
+  verifier = new KeyVerifier(db, usage, clock);
+  // Other instances' changes reach this cache and feed through LISTEN/NOTIFY; until
+  // the listener is connected, verification reads the database every time.
   const listener = isPostgresUrl(options.databaseUrl)
-    ? new KeyChangeListener(options.databaseUrl, {
-        changed: (keyId) => verifier.cache.invalidate(keyId),
-        disconnected: () => verifier.cache.disable(),
-        connected: () => verifier.cache.enable(),
-      }, logger)
+    ? new ChangeListener(
+        options.databaseUrl,
+        {
+          keyChanged: (keyId) => verifier.cache.invalidate(keyId),
+          logAppended: () => void feed.poke(),
+          disconnected: () => verifier.cache.disable(),
+          connected: () => {
+            verifier.cache.enable();
+            void feed.poke();
+          },
+        },
+        logger,
+      )
     : null;
   if (listener) {
     verifier.cache.disable();
@@ -102,7 +124,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     context: async ({ request, requestId, client }) => {
       try {
         const principal = await authenticate(request.headers.get('authorization'));
-        return createGraphQLContext({ db, verifier, now, principal, client, requestId, checkIntegrity });
+        return createGraphQLContext({ db, verifier, feed, afterCommit, now, principal, client, requestId, checkIntegrity });
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         throw new GraphQLError(error.message, {
@@ -133,6 +155,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
+  const connections = trackConnections(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -149,15 +172,55 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     get fastPathAnswers() {
       return fastPathAnswers;
     },
+    get feedSubscribers() {
+      return feed.subscriberCount;
+    },
     async close() {
-      // Stop accepting, let in-flight requests finish, write buffered usage, then close the database.
+      // Stop accepting, end live feeds (their clients see a normal completion), let
+      // in-flight requests finish, write buffered usage, then close the database.
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
+        const backstop = setTimeout(() => server.closeAllConnections(), 5000);
+        server.close(() => {
+          clearTimeout(backstop);
+          resolve();
+        });
+        feed.close();
+        connections.closeWhenIdle();
       });
       await usage?.stop();
       await listener?.stop();
       await db.destroy();
+    },
+  };
+}
+
+/**
+ * Counts requests in flight per socket, so shutdown can close each socket as soon
+ * as it is idle. Node 20's closeIdleConnections() skips a socket that never sent a
+ * request, and fetch clients leave such sockets behind after an aborted stream.
+ */
+function trackConnections(server: Server) {
+  const busy = new Map<Socket, number>();
+  let closing = false;
+  const closeIfIdle = (socket: Socket) => {
+    if (closing && !busy.get(socket)) socket.destroy();
+  };
+  server.on('connection', (socket: Socket) => {
+    busy.set(socket, 0);
+    socket.once('close', () => busy.delete(socket));
+    closeIfIdle(socket);
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    busy.set(req.socket, (busy.get(req.socket) ?? 0) + 1);
+    res.once('close', () => {
+      busy.set(req.socket, (busy.get(req.socket) ?? 1) - 1);
+      closeIfIdle(req.socket);
+    });
+  });
+  return {
+    closeWhenIdle() {
+      closing = true;
+      for (const socket of busy.keys()) closeIfIdle(socket);
     },
   };
 }

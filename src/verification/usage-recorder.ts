@@ -5,7 +5,9 @@ import { usageStreamId } from '../../events/streams';
 import { projectEvents } from '../../projections/project-events';
 import { addUse, mergeTally, newTally, usageEvent, type UsageTally } from '../domain/usage-tally';
 import type { Db } from '../store/database';
+import { notifyLogAppended } from '../store/change-notifications';
 import { appendAtStreamEnds } from '../store/event-store';
+import type { StoredEvent } from '../../events/event-envelope';
 
 export interface UsageRecorderOptions {
   /** How often buffered usage is written (USAGE_FLUSH_MS). */
@@ -14,6 +16,8 @@ export interface UsageRecorderOptions {
   /** Write sooner once this many keys have uses waiting. */
   maxBufferedKeys?: number;
   logger?: Logger;
+  /** Told of the events a flush committed, after the commit. */
+  afterCommit?: (events: StoredEvent[]) => void;
 }
 
 /**
@@ -69,15 +73,19 @@ export class UsageRecorder {
     const flushId = `usage-flush-${randomUUID()}`;
     const recordedAt = new Date((this.options.now ?? Date.now)()).toISOString();
     try {
-      await this.db.transaction().execute(async (trx) => {
+      const stored = await this.db.transaction().execute(async (trx) => {
         // Appended after whatever each usage stream holds: never a lifecycle stream version.
         const entries = tallies.map((tally) => ({
           streamId: usageStreamId(tally.keyId),
           event: usageEvent(tally),
           metadata: { actor: tally.actor, requestId: flushId, causationId: flushId, correlationId: flushId, clientAddress: null, userAgent: null },
         }));
-        await projectEvents(trx, await appendAtStreamEnds(trx, entries, recordedAt));
+        const appended = await appendAtStreamEnds(trx, entries, recordedAt);
+        await projectEvents(trx, appended);
+        await notifyLogAppended(trx);
+        return appended;
       });
+      this.options.afterCommit?.(stored);
     } catch (error) {
       // Put the uses back so the next window retries them, merged with newer ones.
       for (const tally of tallies) this.merge(tally);

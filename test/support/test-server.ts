@@ -74,6 +74,9 @@ export async function startTestServer(options: Partial<ServerOptions> & { actor?
     get fastPathAnswers() {
       return server.fastPathAnswers;
     },
+    get feedSubscribers() {
+      return server.feedSubscribers;
+    },
     async gql(query, variables, requestOptions) {
       const response = await post({ query, variables }, requestOptions);
       return response.json() as Promise<GraphQLBody<any>>;
