@@ -107,6 +107,9 @@ describe('expiry and rotation over HTTP', () => {
       },
       expect.objectContaining({ type: 'KeyGenerated', keyId: old.apiKey.id }),
     ]);
+    // The reason is in the rolled key's own history too.
+    const history = await server.gql(`query ($id: ID!) { apiKey(id: $id) { auditHistory(first: 1) { edges { node { type reason rotatedToKeyId } } } } }`, { id: old.apiKey.id });
+    expect(history.data.apiKey.auditHistory.edges).toEqual([{ node: { type: 'KeyRolled', reason: 'quarterly rotation', rotatedToKeyId: successorId } }]);
     // Both events of a roll come from the one request.
     const requestIds = await server.gql(`{ project(id: "proj_roll") { auditLog(first: 2) { edges { node { requestId } } } } }`);
     const [a, b] = requestIds.data.project.auditLog.edges.map((edge: any) => edge.node.requestId);

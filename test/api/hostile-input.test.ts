@@ -83,6 +83,55 @@ describe('hostile input', () => {
       const { body } = await send({ query: `mutation ($id: ID!) { r: ${mutation}(input: { id: $id }) { __typename ... on Error { code } } }`, variables: { id } });
       expect(['ValidationError', 'NotFoundError']).toContain(body.data.r.__typename);
     }
+    const roll = await send({ query: `mutation ($id: ID!) { r: rollApiKey(input: { id: $id, gracePeriodSeconds: 0 }) { __typename } }`, variables: { id } });
+    expect(['ValidationError', 'NotFoundError']).toContain(roll.body.data.r.__typename);
+    const past = await send({ query: `query ($id: ID!) { apiKey(id: $id, asOf: "2020-01-01T00:00:00Z") { id } }`, variables: { id } });
+    expect(['VALIDATION', 'NOT_FOUND']).toContain(codeOf(past.body));
+  });
+
+  it.each([
+    ['an expiry in the past', { expiresAt: '2001-01-01T00:00:00Z' }, 'VALIDATION'],
+    ['an expiry in the year 9999', { expiresAt: '9999-12-31T23:59:59Z' }, 'VALIDATION'],
+    ['an expiry that is not a date', { expiresAt: 'next tuesday' }, 'BAD_REQUEST'],
+    ['an expiry with SQL in it', { expiresAt: "2030-01-01' OR '1'='1" }, 'BAD_REQUEST'],
+    ['an expiry as a number', { expiresAt: 1e300 }, 'BAD_REQUEST'],
+  ])('generate with %s is refused', async (_case, input, code) => {
+    const { body } = await generate(input);
+    if (code === 'VALIDATION') expect(body.data.generateApiKey).toMatchObject({ __typename: 'ValidationError', code });
+    else expect(codeOf(body)).toBe(code);
+  });
+
+  it.each([
+    ['negative', -1, 'VALIDATION'],
+    ['over 30 days', 2_592_001, 'VALIDATION'],
+    ['beyond a 32-bit Int', 2 ** 31, 'BAD_REQUEST'],
+    ['fractional', 0.5, 'BAD_REQUEST'],
+    ['a string', '60', 'BAD_REQUEST'],
+    ['null', null, 'BAD_REQUEST'],
+  ])('a grace period that is %s is refused', async (_case, gracePeriodSeconds, code) => {
+    const { body } = await send({
+      query: `mutation ($input: RollApiKeyInput!) { rollApiKey(input: $input) { __typename ... on Error { code } } }`,
+      variables: { input: { id: keyId, gracePeriodSeconds } },
+    });
+    if (code === 'VALIDATION') expect(body.data.rollApiKey).toMatchObject({ __typename: 'ValidationError', code });
+    else expect(codeOf(body)).toBe(code);
+  });
+
+  it.each([
+    ['idleKeys with 0 days', `{ project(id: "proj_h") { idleKeys(days: 0) { edges { node { id } } } } }`, 'VALIDATION'],
+    ['idleKeys with days beyond an Int', `{ project(id: "proj_h") { idleKeys(days: 99999999999) { edges { node { id } } } } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['asOf in the future', `{ project(id: "proj_h") { apiKeys(asOf: "2999-01-01T00:00:00Z") { edges { node { id } } } } }`, 'VALIDATION'],
+    ['asOf that is not a date', `{ project(id: "proj_h") { apiKeys(asOf: "yesterday") { edges { node { id } } } } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['expiresBefore with SQL', `{ project(id: "proj_h") { apiKeys(filter: { expiresBefore: "1' OR 1=1" }) { edges { node { id } } } } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a live feed of a malformed project', `subscription { auditEvents(projectId: "x' OR 1=1") { type } }`, 'VALIDATION'],
+  ])('%s is a typed error', async (_case, query, code) => {
+    const { body } = await send({ query });
+    expect(codeOf(body)).toBe(code);
+  });
+
+  it('time travel to before anything existed is empty, not an error', async () => {
+    const { body } = await send({ query: `query ($id: ID!) { apiKey(id: $id, asOf: "1970-01-01T00:00:00Z") { id } project(id: "proj_h") { apiKeys(asOf: "1970-01-01T00:00:00Z") { edges { node { id } } } } }`, variables: { id: keyId } });
+    expect(body).toEqual({ data: { apiKey: null, project: { apiKeys: { edges: [] } } } });
   });
 
   it('forged secrets with a valid prefix and a bad checksum are MALFORMED and record nothing', async () => {

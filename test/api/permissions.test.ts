@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, type Permission } from '../../src/auth/principal';
 import { changeKey, generateKey, snapshotTables } from '../support/api-key-operations';
+import { sseSubscription, until } from '../support/sse-subscription';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // Every operation × every kind of principal, allowed and denied.
@@ -27,7 +28,7 @@ function errorOutcome(body: { errors?: { extensions?: { code?: string } }[] }): 
 }
 
 /** Runs a key mutation on a fresh key of PROJECT, so every principal meets the same state. */
-function keyMutation(mutation: 'deactivateApiKey' | 'reactivateApiKey' | 'deleteApiKey'): Operation {
+function keyMutation(mutation: 'deactivateApiKey' | 'reactivateApiKey' | 'deleteApiKey' | 'rollApiKey'): Operation {
   return {
     name: mutation,
     needs: ['keys:write'],
@@ -36,8 +37,9 @@ function keyMutation(mutation: 'deactivateApiKey' | 'reactivateApiKey' | 'delete
       const { apiKey } = await generateKey(server, { projectId: PROJECT });
       if (mutation === 'reactivateApiKey') await changeKey(server, 'deactivateApiKey', apiKey.id);
       const typeName = mutation[0]!.toUpperCase() + mutation.slice(1);
+      const input = mutation === 'rollApiKey' ? '{ id: $id, gracePeriodSeconds: 0 }' : '{ id: $id }';
       const body = await server.gql(
-        `mutation ($id: ID!) { r: ${mutation}(input: { id: $id }) { __typename ... on Error { code } } }`,
+        `mutation ($id: ID!) { r: ${mutation}(input: ${input}) { __typename ... on Error { code } } }`,
         { id: apiKey.id },
         { token },
       );
@@ -45,6 +47,19 @@ function keyMutation(mutation: 'deactivateApiKey' | 'reactivateApiKey' | 'delete
       return errorOutcome(body) ?? (body.data.r.__typename === `${typeName}Payload` ? 'allowed' : 'forbidden');
     },
   };
+}
+
+/** Opens the live feed of PROJECT over SSE; allowed only if an event made afterwards arrives. */
+async function subscribeToFeed(server: TestServer, token: string): Promise<Outcome> {
+  const feed = sseSubscription(server.url, token, `subscription { auditEvents(projectId: "${PROJECT}") { type } }`, {});
+  const first = feed.take(1, 5000);
+  await Promise.race([until(() => server.feedSubscribers > 0, 3000).catch(() => undefined), first]);
+  if (server.feedSubscribers > 0) await generateKey(server, { projectId: PROJECT, name: 'for the feed' });
+  const [result] = await first;
+  await feed.close();
+  await until(() => server.feedSubscribers === 0);
+  if (result?.errors) return errorOutcome(result as { errors: { extensions?: { code?: string } }[] })!;
+  return (result?.data as any)?.auditEvents?.type === 'KeyGenerated' ? 'allowed' : 'forbidden';
 }
 
 describe('permissions, per operation and principal', () => {
@@ -135,6 +150,44 @@ describe('permissions, per operation and principal', () => {
     keyMutation('deactivateApiKey'),
     keyMutation('reactivateApiKey'),
     keyMutation('deleteApiKey'),
+    keyMutation('rollApiKey'),
+    {
+      name: 'apiKey(id, asOf)',
+      needs: ['keys:read'],
+      byKeyId: true,
+      async run(server, token) {
+        const body = await server.gql(`query ($id: ID!, $asOf: DateTime) { apiKey(id: $id, asOf: $asOf) { name } }`, { id: keyId, asOf: new Date().toISOString() }, { token });
+        return errorOutcome(body) ?? (body.data.apiKey.name === 'shared' ? 'allowed' : 'forbidden');
+      },
+    },
+    {
+      name: 'project.apiKeys(asOf)',
+      needs: ['keys:read'],
+      byKeyId: false,
+      async run(server, token) {
+        const body = await server.gql(`query ($asOf: DateTime) { project(id: "${PROJECT}") { apiKeys(asOf: $asOf) { edges { node { id } } } } }`, { asOf: new Date().toISOString() }, { token });
+        return errorOutcome(body) ?? (body.data.project.apiKeys.edges.length > 0 ? 'allowed' : 'forbidden');
+      },
+    },
+    {
+      name: 'project.idleKeys',
+      needs: ['keys:read'],
+      byKeyId: false,
+      async run(server, token) {
+        const body = await server.gql(`{ project(id: "${PROJECT}") { idleKeys(days: 1) { edges { node { id } } } } }`, {}, { token });
+        return errorOutcome(body) ?? 'allowed';
+      },
+    },
+    {
+      name: 'auditIntegrity',
+      needs: ['audit:read'],
+      byKeyId: false,
+      async run(server, token) {
+        const body = await server.gql(`{ auditIntegrity { ok } }`, {}, { token });
+        return errorOutcome(body) ?? (body.data.auditIntegrity.ok === true ? 'allowed' : 'forbidden');
+      },
+    },
+    { name: 'subscription auditEvents', needs: ['audit:read'], byKeyId: false, run: subscribeToFeed },
     {
       name: 'verifyApiKey',
       needs: ['keys:verify'],
@@ -162,6 +215,8 @@ describe('permissions, per operation and principal', () => {
   function expected(operation: Operation, perms: Record<string, Permission[]>): Outcome {
     const held = new Set([...(perms[PROJECT] ?? []), ...(perms['*'] ?? [])]);
     if (operation.needs.every((permission) => held.has(permission))) return 'allowed';
+    // The chain spans every project's events: audit:read anywhere may check it.
+    if (operation.name === 'auditIntegrity') return Object.values(perms).some((granted) => granted.includes('audit:read')) ? 'allowed' : 'forbidden';
     if (operation.name === 'verifyApiKey') {
       return Object.values(perms).some((granted) => granted.includes('keys:verify')) ? 'not-found' : 'forbidden';
     }
@@ -193,6 +248,7 @@ describe('permissions, per operation and principal', () => {
       for (const mutation of ['deactivateApiKey', 'deleteApiKey'] as const) {
         await server.gql(`mutation ($id: ID!) { ${mutation}(input: { id: $id }) { __typename } }`, { id: apiKey.id }, { token });
       }
+      await server.gql(`mutation ($id: ID!) { rollApiKey(input: { id: $id, gracePeriodSeconds: 0 }) { __typename } }`, { id: apiKey.id }, { token });
     }
     await server.gql(`mutation ($s: String!) { verifyApiKey(input: { secret: $s }) { code } }`, { s: secret }, { token: stranger });
     expect(await snapshotTables(server)).toEqual(before);
@@ -204,7 +260,9 @@ describe('permissions, per operation and principal', () => {
     const ask = async (id: string) => {
       const query = await server.gql(`query ($id: ID!) { apiKey(id: $id) { id } node(id: $id) { id } }`, { id }, { token: stranger });
       const mutation = await server.gql(`mutation ($id: ID!) { deactivateApiKey(input: { id: $id }) { __typename ... on Error { message code } } }`, { id }, { token: stranger });
-      return JSON.stringify([query, mutation]).replaceAll(id, '<id>');
+      const roll = await server.gql(`mutation ($id: ID!) { rollApiKey(input: { id: $id, gracePeriodSeconds: 0 }) { __typename ... on Error { message code } } }`, { id }, { token: stranger });
+      const past = await server.gql(`query ($id: ID!) { apiKey(id: $id, asOf: "2026-01-01T00:00:00Z") { id } }`, { id }, { token: stranger });
+      return JSON.stringify([query, mutation, roll, past]).replaceAll(id, '<id>');
     };
     expect(await ask(keyId)).toBe(await ask(missing));
   });

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/secrets/api-key-secret';
-import { changeKey, generateKey, snapshotTables, verify } from '../support/api-key-operations';
+import { changeKey, generateKey, rollKey, snapshotTables, verify } from '../support/api-key-operations';
 import { startTestServer } from '../support/test-server';
 
 describe('a secret is shown once and stored nowhere', () => {
@@ -21,7 +21,11 @@ describe('a secret is shown once and stored nowhere', () => {
         await changeKey(server, 'deactivateApiKey', apiKey.id, 'checking');
         await verify(server, secret);
         await changeKey(server, 'reactivateApiKey', apiKey.id);
+        const rolled = await rollKey(server, { id: apiKey.id, gracePeriodSeconds: 60, reason: 'rotation' });
+        secrets.push(rolled.secret);
+        await verify(server, rolled.secret);
         await changeKey(server, 'deleteApiKey', apiKey.id);
+        await changeKey(server, 'deleteApiKey', rolled.apiKey.id);
         await verify(server, secret);
         // A secret sent where it does not belong must not echo back in an error either.
         const misplaced = await server.gql(`mutation { deactivateApiKey(input: { id: "${secret}" }) { ... on Error { message } } }`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeKey, generateKey } from '../support/api-key-operations';
+import { changeKey, generateKey, rollKey } from '../support/api-key-operations';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 const PAGE_WITH_HISTORY = `query ($project: String!, $first: Int!) {
@@ -45,6 +45,29 @@ describe('a page of keys with their history costs a constant number of SQL state
     // The keys page and one windowed history query; AuditEvent.key is served from the page.
     expect(hundred.statements).toHaveLength(2);
     expect(one.statements).toHaveLength(hundred.statements.length);
+  });
+
+  it('follows rotation links and travels in time without a statement per key', async () => {
+    const keys = (await statementsFor(100)).body.data.project.apiKeys.edges.map((edge: any) => edge.node.id);
+    for (const id of keys.slice(0, 30)) await rollKey(server, { id, gracePeriodSeconds: 3600 });
+    const links = async (first: number) => {
+      server.statements.length = 0;
+      const body = await server.gql(`{ project(id: "proj_n1") { apiKeys(first: ${first}) { edges { node { rotatedFrom { name } rotatedTo { name } } } } } }`);
+      expect(body.errors).toBeUndefined();
+      return server.statements.length;
+    };
+    const asOf = async (first: number) => {
+      server.statements.length = 0;
+      const body = await server.gql(`query ($asOf: DateTime) { project(id: "proj_n1") { apiKeys(first: ${first}, asOf: $asOf) { edges { node { name usageCount } } } } }`, { asOf: new Date().toISOString() });
+      expect(body.data.project.apiKeys.edges).toHaveLength(first);
+      return server.statements.length;
+    };
+    // The page, then at most one batched lookup of linked keys not already on it.
+    expect(await links(100)).toBeLessThanOrEqual(2);
+    expect(await links(1)).toBeLessThanOrEqual(2);
+    // Candidate keys, then all their events in one read.
+    expect(await asOf(100)).toBe(2);
+    expect(await asOf(1)).toBe(2);
   });
 
   it('reads 100 audit events with their keys in two statements', async () => {
