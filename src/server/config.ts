@@ -19,6 +19,8 @@ export interface ServerConfig {
   usageFlushMs: number;
   /** Apply migrations when the server starts (MIGRATE_ON_START, default true); else run `npm run migrate`. */
   migrateOnStart: boolean;
+  /** How often the live audit feed checks for events it was not told of (FEED_POLL_MS). */
+  feedPollMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     usageRecording: env.USAGE_RECORDING === undefined ? true : isTrue(env.USAGE_RECORDING),
     usageFlushMs: positiveInteger('USAGE_FLUSH_MS', env.USAGE_FLUSH_MS, 1000),
     migrateOnStart: env.MIGRATE_ON_START === undefined ? true : isTrue(env.MIGRATE_ON_START),
+    feedPollMs: positiveInteger('FEED_POLL_MS', env.FEED_POLL_MS, 2000),
   };
 }
 

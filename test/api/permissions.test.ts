@@ -58,7 +58,7 @@ async function subscribeToFeed(server: TestServer, token: string): Promise<Outco
   const [result] = await first;
   await feed.close();
   await until(() => server.feedSubscribers === 0);
-  if (result?.errors) return errorOutcome(result as { errors: { extensions?: { code?: string } }[] })!;
+  if (result?.errors) return errorOutcome(result as unknown as { errors: { extensions?: { code?: string } }[] })!;
   return (result?.data as any)?.auditEvents?.type === 'KeyGenerated' ? 'allowed' : 'forbidden';
 }
 
