@@ -11,6 +11,7 @@ import { generateApiKey } from '../src/commands/api-key-commands';
 import { PERMISSIONS } from '../src/auth/principal';
 import { signToken } from '../src/auth/sign-token';
 import { openDatabase } from '../src/store/database';
+import { chainHash } from '../src/store/event-chain';
 
 const JWT_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -186,6 +187,54 @@ async function postgresFigures(token: string, generateBody: string, sqlite: { ve
   }
 }
 
+/** Time from sending a mutation to its event reaching a real SSE subscriber, beside the mutation's own answer time. */
+async function feedLatency(url: string, token: string): Promise<{ median: number; max: number; answer: number }> {
+  log('live feed latency');
+  const { createClient } = await import('graphql-sse');
+  const client = createClient({ url, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+  const events = client.iterate<{ auditEvents: { keyId: string } }>({ query: 'subscription { auditEvents(projectId: "feed") { keyId } }' })[Symbol.asyncIterator]();
+  const delays: number[] = [];
+  const generateOne = async (name: string): Promise<string> => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: `mutation { generateApiKey(input: {projectId: "feed", name: "${name}", environment: "live"}) { ... on GenerateApiKeyPayload { apiKey { id } } } }` }),
+    });
+    return ((await response.json()) as any).data.generateApiKey.apiKey.id;
+  };
+  /** Reads the feed until the event of this key arrives (warm-up events before it are skipped). */
+  const arrivalOf = async (keyId: string) => {
+    for (;;) {
+      const next = await events.next();
+      if (next.done) throw new Error('the feed ended');
+      if (next.value.data?.auditEvents.keyId === keyId) return;
+    }
+  };
+  // The stream opens asynchronously: make changes until one comes through.
+  const pending = events.next();
+  let open = false;
+  void pending.then(() => (open = true));
+  for (let i = 0; !open && i < 100; i++) {
+    await generateOne(`warm-up ${i}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await pending;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const answers: number[] = [];
+  for (let i = 1; i <= 100; i++) {
+    const sent = performance.now();
+    const keyId = await generateOne(`feed ${i}`);
+    answers.push(performance.now() - sent);
+    await arrivalOf(keyId);
+    delays.push(performance.now() - sent);
+  }
+  await events.return?.();
+  client.dispose();
+  delays.sort((a, b) => a - b);
+  answers.sort((a, b) => a - b);
+  return { median: delays[50]!, max: delays.at(-1)!, answer: answers[50]! };
+}
+
 async function main() {
   const token = await signToken(JWT_SECRET, { sub: 'bench', perms: { '*': [...PERMISSIONS] }, expiresIn: 3600 });
   const ctx = (db: Awaited<ReturnType<typeof openDatabase>>) => ({
@@ -246,6 +295,14 @@ async function main() {
   const generateBody = JSON.stringify({ query: 'mutation { generateApiKey(input: {projectId: "gen", name: "bench", environment: "live"}) { __typename } }' });
   const generate = await measured(service.url, [generateBody], { token, connections: 10, seconds: 5 });
   const sqliteFigures = { verify: onRps, generate: generate.requestsPerSecond };
+  const feed = await feedLatency(service.url, token);
+  rows.push({
+    metric: 'live feed: generateApiKey sent → its event at an SSE subscriber (ms, median / max of 100)',
+    service: `${fmt(feed.median, 1)} / ${fmt(feed.max, 1)}`,
+    floor: `answer: ${fmt(feed.answer, 1)}`,
+    ratio: `${fmt(feed.median / feed.answer, 2)}×`,
+    target: 'floor: the mutation’s own answer (median)',
+  });
 
   await stop(service.child);
   const raw = new Database(join(work, 'floor.db'));
@@ -276,14 +333,20 @@ async function main() {
   const bigKeys = sqlite.prepare("select id from api_keys where project_id = 'big'").pluck().all() as string[];
   const toInsert = LOG_EVENTS - existing;
   log(`inserting ${fmt(toInsert)} usage events raw`);
-  const insertEvent = sqlite.prepare('insert into events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at) values (?, ?, ?, 1, ?, ?, ?)');
+  const insertEvent = sqlite.prepare(
+    'insert into events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at, chain_hash) values (?, ?, ?, 1, ?, ?, ?, ?)',
+  );
+  // Continue the hash chain, so verify-log has a whole log to check.
+  let head = sqlite.prepare('select chain_hash from events order by position desc limit 1').pluck().get() as string;
   const metadata = JSON.stringify({ actor: 'gateway', requestId: 'bench', causationId: 'bench', correlationId: 'bench', clientAddress: null, userAgent: null });
   const insertBatch = sqlite.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const keyId = bigKeys[i % bigKeys.length]!;
       const at = new Date(Date.parse('2026-06-01T00:00:00Z') + i * 1000).toISOString();
       const data = { keyId, projectId: 'big', count: 1, firstAt: at, lastAt: at, outcomes: { VALID: 1 }, lastValidAt: at, lastRejectedAt: null, lastRejectedCode: null };
-      insertEvent.run(`${keyId}:usage`, Math.floor(i / bigKeys.length) + 1, 'KeyUsed', JSON.stringify(data), metadata, at);
+      const row = { stream_id: `${keyId}:usage`, stream_version: Math.floor(i / bigKeys.length) + 1, type: 'KeyUsed', schema_version: 1, data: JSON.stringify(data), metadata, recorded_at: at };
+      head = chainHash(head, row);
+      insertEvent.run(row.stream_id, row.stream_version, row.type, row.data, row.metadata, row.recorded_at, head);
     }
   });
   let started = performance.now();
@@ -308,6 +371,20 @@ async function main() {
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`rebuild failed (${code})`))));
   });
   const rebuildRate = LOG_EVENTS / ((performance.now() - started) / 1000);
+
+  log(`npm run verify-log on ${fmt(LOG_EVENTS)} events`);
+  started = performance.now();
+  const verifyLogOutput = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/verify-log.ts'], { env: { ...process.env, DATABASE_URL: dbFile }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`verify-log failed (${code}): ${output}`))));
+  });
+  const verifyLogRate = LOG_EVENTS / ((performance.now() - started) / 1000);
+  if (!verifyLogOutput.includes(`Log intact: ${LOG_EVENTS} events`)) notes.push(`verify-log did not report an intact log: ${verifyLogOutput.trim()}`);
+  rows.push(
+    { metric: `npm run verify-log events/s (${fmt(LOG_EVENTS)} events, process start included)`, service: fmt(verifyLogRate), floor: fmt(readRate), ratio: pct(verifyLogRate, readRate), target: 'floor: raw read + JSON.parse of the log' },
+  );
   rows.push(
     { metric: `rebuild events/s (${fmt(LOG_EVENTS)} events, process start included)`, service: fmt(rebuildRate), floor: fmt(readRate), ratio: pct(rebuildRate, readRate), target: 'floor: raw read + JSON.parse of the log' },
     { metric: 'raw better-sqlite3 batched inserts, events/s (how the log was grown)', service: '', floor: fmt(insertRate), ratio: '', target: '' },
@@ -318,7 +395,19 @@ async function main() {
   const audit1m = await measured(service.url, [auditPage], { token, connections: 10, seconds: 5 });
   const lifecycle1m = await measured(service.url, [lifecyclePage], { token, connections: 10, seconds: 5 });
   const keys1m = await measured(service.url, [keysPage], { token, connections: 10, seconds: 5 });
+  // Time travel folds each key's events from the log: here about LOG_EVENTS / 10k usage windows per key.
+  const asOfNow = new Date().toISOString();
+  const keysPageAsOf = JSON.stringify({ query: `{ project(id: "big") { apiKeys(first: 50, asOf: "${asOfNow}") { edges { cursor node { id name maskedKey status createdAt lastUsedAt } } } } }` });
+  const keysAsOf1m = await measured(service.url, [keysPageAsOf], { token, connections: 10, seconds: 5 });
+  const oneKey = new Database(dbFile, { readonly: true }).prepare("select id from api_keys where project_id = 'big' limit 1").pluck().get() as string;
+  const keyId = Buffer.from(`ApiKey:${oneKey}`).toString('base64');
+  const keyNow = await measured(service.url, [JSON.stringify({ query: `{ apiKey(id: "${keyId}") { status usageCount lastUsedAt } }` })], { token, connections: 10, seconds: 5 });
+  const keyAsOf = await measured(service.url, [JSON.stringify({ query: `{ apiKey(id: "${keyId}", asOf: "${asOfNow}") { status usageCount lastUsedAt } }` })], { token, connections: 10, seconds: 5 });
   await stop(service.child);
+  rows.push(
+    { metric: `project.apiKeys first page (50) as of now, rebuilt from ${fmt(LOG_EVENTS)} events, p50 / p99 ms`, service: `${keysAsOf1m.p50} / ${keysAsOf1m.p99}`, floor: `table: ${keys1m.p50} / ${keys1m.p99}`, ratio: `${pct(keysAsOf1m.requestsPerSecond, keys1m.requestsPerSecond)} of the table's req/s`, target: '' },
+    { metric: `apiKey(id, asOf) of a key with ${fmt(Math.round(LOG_EVENTS / 10_000))} usage windows, req/s`, service: fmt(keyAsOf.requestsPerSecond), floor: `apiKey(id): ${fmt(keyNow.requestsPerSecond)}`, ratio: pct(keyAsOf.requestsPerSecond, keyNow.requestsPerSecond), target: '' },
+  );
   rows.push(
     { metric: 'project.apiKeys first page (50) at 10k keys, p50 / p99 ms', service: `${keys10k.p50} / ${keys10k.p99}`, floor: '', ratio: `${fmt(keys10k.requestsPerSecond)} req/s`, target: '' },
     { metric: `  same, with ${fmt(LOG_EVENTS)} events in the log`, service: `${keys1m.p50} / ${keys1m.p99}`, floor: '', ratio: `${fmt(keys1m.requestsPerSecond)} req/s`, target: '' },
