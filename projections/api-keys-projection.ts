@@ -36,8 +36,8 @@ export async function projectApiKey(db: Kysely<Database>, event: StoredEvent): P
   }
 }
 
-// The row's shape per event, as pure functions: the table above and the
-// time-travel fold (api-key-as-of.ts) build keys from the same definitions.
+// The row's shape per lifecycle event, as pure functions: the table above and
+// the time-travel fold (api-key-as-of.ts) build keys from the same definitions.
 
 export function generatedKeyRow(event: StoredEvent<KeyGenerated>): ApiKeyRow {
   const { keyId, projectId, name, environment, secretHash, maskedKey, expiresAt, rotatedFrom } = event.data;
@@ -84,16 +84,4 @@ export function lifecycleChanges(event: LifecycleChange): Updateable<ApiKeysTabl
       // Not a status change: the key stays as it is until expires_at.
       return { rotated_to: event.data.successorId, expires_at: event.data.expiresAt, version: event.streamVersion };
   }
-}
-
-/** The same as the KeyUsed update above, on a row in memory. */
-export function withUsage(row: ApiKeyRow, { count, lastValidAt, lastRejectedAt, lastRejectedCode }: KeyUsed['data']): ApiKeyRow {
-  const later = lastRejectedAt !== null && (row.last_rejected_at === null || row.last_rejected_at < lastRejectedAt);
-  return {
-    ...row,
-    usage_count: row.usage_count + count,
-    last_used_at: lastValidAt !== null && (row.last_used_at === null || row.last_used_at < lastValidAt) ? lastValidAt : row.last_used_at,
-    last_rejected_at: later ? lastRejectedAt : row.last_rejected_at,
-    last_rejected_code: later ? lastRejectedCode : row.last_rejected_code,
-  };
 }

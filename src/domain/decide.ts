@@ -47,6 +47,9 @@ function roll(command: RollKey, key: ExistingKey, status: KeyViewStatus): KeyEve
   if (key.rotatedTo !== null) {
     throw new InvalidStateError('The key was already rolled; roll its successor instead', status);
   }
+  // A successor is born active: rolling a deactivated or expired key would bring its
+  // access back without a reactivation in the audit log. Generate a new key instead.
+  requireStatus(status, 'ACTIVE', 'Only an active key can be rolled');
   const graceEnd = command.at + command.gracePeriodSeconds * 1000;
   // Rolling never extends a key's life: an earlier expiry of its own still holds.
   const expiresAt = key.expiresAt !== null && Date.parse(key.expiresAt) < graceEnd ? key.expiresAt : new Date(graceEnd).toISOString();

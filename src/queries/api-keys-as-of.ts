@@ -1,6 +1,8 @@
 import { lifecycleStreamId, usageStreamId } from '../../events/streams';
 import type { StoredEvent } from '../../events/event-envelope';
-import { foldApiKeyRow } from '../../projections/api-key-as-of';
+import { foldApiKeyRow, type UsageTotals } from '../../projections/api-key-as-of';
+import { sql } from 'kysely';
+import { jsonInteger, jsonText } from './json-fields';
 import { statusAt } from '../domain/key-status';
 import type { KeyStatus } from '../../events/key-events';
 import type { Db } from '../store/database';
@@ -11,27 +13,60 @@ import type { ApiKeyFilter, ApiKeyRow } from './api-key-queries';
 // read from the current projection. The projection serves only as the index of
 // which keys a project has ever had (keys are never removed from it).
 
-/** The keys among `keyIds` as they were at `asOf`; a key not yet generated then is absent. */
+/**
+ * The keys among `keyIds` as they were at `asOf`; a key not yet generated then is
+ * absent. Lifecycle events (a handful per key) are folded in memory; usage events
+ * (one per flush window, so possibly very many) are added up by the database.
+ */
 export async function findApiKeysAsOf(db: Db, keyIds: readonly string[], asOf: Date): Promise<Map<string, ApiKeyRow>> {
   if (keyIds.length === 0) return new Map();
-  const streams = keyIds.flatMap((keyId) => [lifecycleStreamId(keyId), usageStreamId(keyId)]);
-  const rows = await db
+  const until = asOf.toISOString();
+  const lifecycleRows = await db
     .selectFrom('events')
     .selectAll()
-    .where('stream_id', 'in', streams)
-    .where('recorded_at', '<=', asOf.toISOString())
+    .where('stream_id', 'in', keyIds.map(lifecycleStreamId))
+    .where('recorded_at', '<=', until)
     .orderBy('position')
     .execute();
-  const byKey = new Map<string, StoredEvent[]>();
-  for (const event of rows.map(toStoredEvent)) {
-    byKey.set(event.data.keyId, [...(byKey.get(event.data.keyId) ?? []), event]);
+  const lifecycle = new Map<string, StoredEvent[]>();
+  for (const event of lifecycleRows.map(toStoredEvent)) {
+    const events = lifecycle.get(event.data.keyId);
+    if (events) events.push(event);
+    else lifecycle.set(event.data.keyId, [event]);
   }
+  const usage = await usageTotalsAsOf(db, [...lifecycle.keys()], until);
   const keys = new Map<string, ApiKeyRow>();
-  for (const [keyId, events] of byKey) {
-    const row = foldApiKeyRow(events);
+  for (const [keyId, events] of lifecycle) {
+    const row = foldApiKeyRow(events, usage.get(keyId) ?? null);
     if (row) keys.set(keyId, { ...row, asOf });
   }
   return keys;
+}
+
+/** Sums of the KeyUsed events of each key's usage stream recorded up to `until`. */
+async function usageTotalsAsOf(db: Db, keyIds: string[], until: string): Promise<Map<string, UsageTotals>> {
+  if (keyIds.length === 0) return new Map();
+  const keyOfStream = new Map(keyIds.map((keyId) => [usageStreamId(keyId), keyId]));
+  // Times are fixed-width ISO strings, so the greatest "time|code" holds the code of the latest rejection.
+  const rejected = sql<string | null>`${jsonText(db, 'data', 'lastRejectedAt')} || '|' || ${jsonText(db, 'data', 'lastRejectedCode')}`;
+  const rows = await db
+    .selectFrom('events')
+    .select((eb) => [
+      'stream_id',
+      eb.fn.sum<number>(jsonInteger(db, 'data', 'count')).as('count'),
+      eb.fn.max(jsonText(db, 'data', 'lastValidAt')).as('lastValidAt'),
+      eb.fn.max(rejected).as('lastRejected'),
+    ])
+    .where('stream_id', 'in', [...keyOfStream.keys()])
+    .where('recorded_at', '<=', until)
+    .groupBy('stream_id')
+    .execute();
+  const totals = new Map<string, UsageTotals>();
+  for (const row of rows) {
+    const [lastRejectedAt = null, lastRejectedCode = null] = row.lastRejected ? row.lastRejected.split('|') : [];
+    totals.set(keyOfStream.get(row.stream_id)!, { count: Number(row.count), lastValidAt: row.lastValidAt, lastRejectedAt, lastRejectedCode });
+  }
+  return totals;
 }
 
 const CANDIDATE_BATCH = 200;
@@ -49,14 +84,22 @@ export async function listProjectApiKeysAsOf(
   asOf: Date,
 ): Promise<ApiKeyRow[]> {
   const found: ApiKeyRow[] = [];
+  const at = asOf.toISOString();
   let before = page.beforePosition;
   while (found.length < page.limit) {
     let query = db
       .selectFrom('api_keys')
       .select(['id', 'created_position'])
       .where('project_id', '=', projectId)
-      .where('created_at', '<=', asOf.toISOString());
+      .where('created_at', '<=', at);
     if (before !== null) query = query.where('created_position', '<', before);
+    // What today's row already rules out: deletion is final, the environment never
+    // changes, and a key's expiry only ever moves earlier (a roll).
+    if (filter.environment) query = query.where('environment', '=', filter.environment);
+    if (filter.status === 'DELETED') query = query.where('deleted_at', '<=', at);
+    else query = query.where((eb) => eb.or([eb('deleted_at', 'is', null), eb('deleted_at', '>', at)]));
+    if (filter.status === 'EXPIRED') query = query.where('expires_at', '<=', at);
+    if (filter.expiresBefore) query = query.where('expires_at', '<', filter.expiresBefore.toISOString());
     const candidates = await query.orderBy('created_position', 'desc').limit(CANDIDATE_BATCH).execute();
     if (candidates.length === 0) break;
     const keys = await findApiKeysAsOf(db, candidates.map((candidate) => candidate.id), asOf);

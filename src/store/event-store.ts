@@ -39,9 +39,9 @@ export async function appendToStream(
   const current = await currentStreamVersion(trx, streamId);
   if (expected !== current) throw new ConflictError(streamId, expected);
 
-  const rows = events.map((event, index) => eventRow(streamId, current + index + 1, event, metadata, recordedAt));
+  const rows = events.map((event, index) => eventRow(streamId, current + index + 1, event, metadata));
   try {
-    return await insertChained(trx, rows);
+    return await insertChained(trx, rows, recordedAt);
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(streamId, current);
     throw error;
@@ -73,23 +73,30 @@ export async function appendAtStreamEnds(
   const rows = entries.map(({ streamId, event, metadata }) => {
     const version = (versions.get(streamId) ?? 0) + 1;
     versions.set(streamId, version);
-    return eventRow(streamId, version, event, metadata, recordedAt);
+    return eventRow(streamId, version, event, metadata);
   });
   try {
-    return await insertChained(trx, rows);
+    return await insertChained(trx, rows, recordedAt);
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(entries[0]!.streamId, 0);
     throw error;
   }
 }
 
+type UnchainedRow = Omit<Insertable<EventsTable>, 'chain_hash' | 'recorded_at'>;
+
 /**
  * Inserts rows after the log's current head, each carrying its link in the hash
- * chain. Runs under the append lock, so the head cannot move meanwhile.
+ * chain. Runs under the append lock, so the head cannot move meanwhile. The
+ * recorded time never goes back along the log (instances' clocks differ by a little),
+ * so "recorded up to a moment" is always a prefix of the log: what time travel reads.
  */
-async function insertChained(trx: Transaction<Database>, rows: Omit<Insertable<EventsTable>, 'chain_hash'>[]): Promise<StoredEvent[]> {
-  const head = await trx.selectFrom('events').select('chain_hash').orderBy('position', 'desc').limit(1).executeTakeFirst();
-  const chained = chainRows(head?.chain_hash ?? GENESIS_HASH, rows);
+async function insertChained(trx: Transaction<Database>, rows: UnchainedRow[], recordedAt: string): Promise<StoredEvent[]> {
+  const head = await trx.selectFrom('events').select(['chain_hash', 'recorded_at']).orderBy('position', 'desc').limit(1).executeTakeFirst();
+  // Chaining onto a row without a hash would quietly restart the chain; refuse instead.
+  if (head && !head.chain_hash) throw new Error('The last event in the log has no chain hash; run npm run verify-log');
+  const recorded = head && head.recorded_at > recordedAt ? head.recorded_at : recordedAt;
+  const chained = chainRows(head?.chain_hash ?? GENESIS_HASH, rows.map((row) => ({ ...row, recorded_at: recorded })));
   const inserted: Selectable<EventsTable>[] = [];
   // Chunks keep each statement under SQLite's bound-parameter limit.
   for (let i = 0; i < chained.length; i += 500) {
@@ -107,7 +114,7 @@ async function lockAppends(trx: Transaction<Database>): Promise<void> {
   if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
 }
 
-function eventRow(streamId: string, version: number, event: KeyEvent, metadata: EventMetadata, recordedAt: string): Omit<Insertable<EventsTable>, 'chain_hash'> {
+function eventRow(streamId: string, version: number, event: KeyEvent, metadata: EventMetadata): UnchainedRow {
   return {
     stream_id: streamId,
     stream_version: version,
@@ -115,7 +122,6 @@ function eventRow(streamId: string, version: number, event: KeyEvent, metadata: 
     schema_version: EVENT_SCHEMA_VERSIONS[event.type],
     data: JSON.stringify(event.data),
     metadata: JSON.stringify(metadata),
-    recorded_at: recordedAt,
   };
 }
 

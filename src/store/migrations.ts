@@ -91,19 +91,28 @@ const migrations: Record<string, Migration> = {
   '0003_event_hash_chain': {
     async up(db: Kysely<any>) {
       // Chains the events already in the log, in position order, so a log from
-      // before this version is covered from its first event.
-      await db.schema.alterTable('events').addColumn('chain_hash', 'text').execute();
-      let previous = GENESIS_HASH;
-      let after = 0;
-      for (;;) {
-        const rows = await db.selectFrom('events').selectAll().where('position', '>', after).orderBy('position').limit(1000).execute();
-        if (rows.length === 0) break;
-        for (const row of rows as Selectable<EventsTable>[]) {
-          previous = chainHash(previous, row);
-          await db.updateTable('events').set({ chain_hash: previous }).where('position', '=', row.position).execute();
+      // before this version is covered from its first event. One transaction (on
+      // PostgreSQL the migrator's own): an interrupted upgrade leaves no half-chained log.
+      const inTransaction = (work: (trx: Kysely<any>) => Promise<void>) => (db.isTransaction ? work(db) : db.transaction().execute(work));
+      await inTransaction(async (trx) => {
+        await trx.schema.alterTable('events').addColumn('chain_hash', 'text').execute();
+        let previous = GENESIS_HASH;
+        let after = 0;
+        for (;;) {
+          const rows = (await trx.selectFrom('events').selectAll().where('position', '>', after).orderBy('position').limit(500).execute()) as Selectable<EventsTable>[];
+          if (rows.length === 0) break;
+          const links = rows.map((row) => ({ position: Number(row.position), hash: (previous = chainHash(previous, row)) }));
+          await trx
+            .updateTable('events')
+            .set({ chain_hash: sql`case position ${sql.join(links.map((link) => sql`when ${link.position} then ${link.hash}`), sql` `)} end` })
+            .where('position', 'in', links.map((link) => link.position))
+            .execute();
+          after = links.at(-1)!.position;
         }
-        after = Number(rows.at(-1)!.position);
-      }
+      });
+      // From here on every event must carry its link. (SQLite cannot add the constraint
+      // to an existing column; there one process owns the file and always writes it.)
+      if (isPostgres(db)) await db.schema.alterTable('events').alterColumn('chain_hash', (column) => column.setNotNull()).execute();
     },
   },
 };

@@ -116,7 +116,7 @@ describe('expiry and rotation over HTTP', () => {
     expect(a).toBe(b);
   });
 
-  it('stops the old key at once with a grace period of 0, and refuses to roll twice or roll a deleted key', async () => {
+  it('stops the old key at once with a grace period of 0, and refuses to roll twice or roll an inactive or deleted key', async () => {
     const old = await generateKey(server, { projectId: 'proj_roll0' });
     const rolled = await rollKey(server, { id: old.apiKey.id, gracePeriodSeconds: 0 });
     expect(rolled.previousKey.status).toBe('EXPIRED');
@@ -126,6 +126,10 @@ describe('expiry and rotation over HTTP', () => {
       code: 'INVALID_STATE',
       message: expect.stringContaining('already rolled'),
     });
+    // A deactivated key is not brought back to life by rolling it.
+    const paused = await generateKey(server, { projectId: 'proj_roll0' });
+    await changeKey(server, 'deactivateApiKey', paused.apiKey.id);
+    expect(await rollKey(server, { id: paused.apiKey.id, gracePeriodSeconds: 0 })).toMatchObject({ __typename: 'InvalidStateError', currentStatus: 'INACTIVE' });
     await changeKey(server, 'deleteApiKey', rolled.apiKey.id);
     expect(await rollKey(server, { id: rolled.apiKey.id, gracePeriodSeconds: 60 })).toMatchObject({ __typename: 'InvalidStateError', currentStatus: 'DELETED' });
   });

@@ -117,8 +117,10 @@ describe('decide', () => {
     expect(atOnce!.data).toMatchObject({ expiresAt: iso(NOW) });
   });
 
-  it('refuses to roll a deleted or an already rolled key', () => {
+  it('refuses to roll a deleted, inactive, expired or already rolled key', () => {
     expect(given(generated, deleted).when(roll(0))).toThrow(/deleted/);
+    expect(given(generated, deactivated).when(roll(0))).toThrow(/Only an active key can be rolled; this key is INACTIVE/);
+    expect(given(expiringAt(NOW)).when(roll(0))).toThrow(/this key is EXPIRED/);
     const [rolled] = given(generated).when(roll(60))();
     expect(given(generated, rolled!).when(roll(60))).toThrow(/already rolled/);
   });

@@ -70,8 +70,8 @@ describe('event store on SQLite', () => {
   it('the database itself refuses a duplicate (stream, version), whatever the application checks', async () => {
     await append('a', 0, [deactivated('a')]);
     await expect(
-      sql`insert into events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
-          values ('a', 1, 'KeyDeactivated', 1, '{}', '{}', ${recordedAt})`.execute(store.db),
+      sql`insert into events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at, chain_hash)
+          values ('a', 1, 'KeyDeactivated', 1, '{}', '{}', ${recordedAt}, 'x')`.execute(store.db),
     ).rejects.toThrow(/unique/i);
   });
 
@@ -99,6 +99,32 @@ describe('event store on SQLite', () => {
     expect(event).toMatchObject({ type: 'KeyGenerated', schemaVersion: 1, data: { keyId: 'k', name: 'n', expiresAt: null, rotatedFrom: null } });
     const row = await store.db.selectFrom('events').select('data').where('stream_id', '=', 'k').executeTakeFirstOrThrow();
     expect(row.data).toBe(v1);
+  });
+
+  it('never records an event earlier than the one before it, so "recorded by then" is a prefix of the log', async () => {
+    await store.db.transaction().execute((trx) => appendToStream(trx, 'a', 0, [deactivated('a')], { metadata, recordedAt: '2026-01-01T00:00:05.000Z' }));
+    // Another instance whose clock is 3 s behind appends next.
+    await store.db.transaction().execute((trx) => appendToStream(trx, 'b', 0, [deactivated('b')], { metadata, recordedAt: '2026-01-01T00:00:02.000Z' }));
+    await store.db.transaction().execute((trx) => appendToStream(trx, 'c', 0, [deactivated('c')], { metadata, recordedAt: '2026-01-01T00:00:09.000Z' }));
+    expect((await readAll(store.db, 0, 10)).map((event) => event.recordedAt)).toEqual([
+      '2026-01-01T00:00:05.000Z',
+      '2026-01-01T00:00:05.000Z',
+      '2026-01-01T00:00:09.000Z',
+    ]);
+  });
+
+  it('refuses to append after an event without a chain hash rather than restart the chain', async () => {
+    await append('a', 0, [deactivated('a')]);
+    const unhashed = sql`insert into events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
+      values ('old', 1, 'KeyDeactivated', 1, '{}', '{}', ${recordedAt})`;
+    if (TEST_DIALECT === 'postgres') {
+      // PostgreSQL itself refuses such a row.
+      await expect(unhashed.execute(store.db)).rejects.toThrow(/chain_hash/);
+      return;
+    }
+    await unhashed.execute(store.db);
+    await expect(append('a', 1, [deactivated('a')])).rejects.toThrow(/no chain hash/);
+    expect(await readStream(store.db, 'a')).toHaveLength(1);
   });
 
   it('rolls the append back with the transaction it ran in', async () => {
