@@ -19,7 +19,10 @@ try {
     process.exitCode = 1;
   }
 } catch (error) {
-  console.error(`Could not check the log: ${(error as Error).message}`);
+  const message = (error as Error).message;
+  // A database from before the chain: say what to do rather than report every event broken.
+  const hint = /chain_hash/.test(message) ? 'the database predates the hash chain; run npm run migrate first' : message;
+  console.error(`Could not check the log: ${hint}`);
   process.exitCode = 2;
 } finally {
   await db.destroy();

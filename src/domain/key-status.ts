@@ -9,7 +9,12 @@ export type KeyViewStatus = (typeof KEY_VIEW_STATUSES)[number];
  * INACTIVE, since an expired key can never verify again.
  */
 export function statusAt(status: KeyStatus, expiresAt: string | null, at: number): KeyViewStatus {
+  return statusAtMs(status, expiresAt === null ? null : Date.parse(expiresAt), at);
+}
+
+/** The same, with the expiry already in epoch ms (verification, on every request). */
+export function statusAtMs(status: KeyStatus, expiresAtMs: number | null, at: number): KeyViewStatus {
   if (status === 'DELETED') return 'DELETED';
-  if (expiresAt !== null && Date.parse(expiresAt) <= at) return 'EXPIRED';
+  if (expiresAtMs !== null && expiresAtMs <= at) return 'EXPIRED';
   return status;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DomainError } from '../domain/errors';
 import type { AuditEventRow } from '../queries/audit-queries';
 import type { Db } from '../store/database';
 
@@ -10,7 +11,17 @@ import type { Db } from '../store/database';
 // by other instances' commits (NOTIFY on PostgreSQL), and by a slow poll that
 // covers a lost notification.
 
+/** Why a live feed refused or ended a subscription; the client sees the code. */
+export class FeedError extends DomainError {
+  constructor(readonly code: 'FEED_OVERRUN' | 'TOO_MANY_SUBSCRIPTIONS', message: string) {
+    super(message);
+    this.name = 'FeedError';
+  }
+}
+
 export interface FeedSubscription {
+  /** Who subscribes: each may hold a limited number of streams per server. */
+  subject: string;
   projectId: string;
   includeUsage: boolean;
   /** Epoch ms at which the stream ends by itself (the token's expiry). */
@@ -19,15 +30,21 @@ export interface FeedSubscription {
 
 export interface AuditFeedOptions {
   pollMs?: number;
-  /** A subscriber this many events behind is cut off (it can catch up with auditLog). */
+  /** A subscriber this many events behind is cut off with FEED_OVERRUN (it can catch up with auditLog). */
   maxQueued?: number;
+  /** Open streams one subject may hold on this server (default 10). */
+  maxPerSubject?: number;
   logger?: Logger;
 }
 
 interface Subscriber extends FeedSubscription {
+  /** The last position before it started: it is given only events after it. */
+  after: number;
   queue: AuditEventRow[];
-  wake: ((result: IteratorResult<AuditEventRow>) => void) | null;
+  wake: { resolve: (result: IteratorResult<AuditEventRow>) => void; reject: (error: FeedError) => void } | null;
   done: boolean;
+  /** Why the stream ended, if not normally: given to the consumer after what was queued. */
+  error: FeedError | null;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -35,7 +52,7 @@ const BATCH_SIZE = 500;
 
 export class AuditFeed {
   private readonly subscribers = new Set<Subscriber>();
-  /** The last position handed out; null until first read. */
+  /** The last position read and handed out; null while nobody listens (nothing is read then). */
   private cursor: number | null = null;
   private pumping: Promise<void> | null = null;
   private pumpAgain = false;
@@ -50,6 +67,8 @@ export class AuditFeed {
 
   /** New events may exist: read them (coalesced, never two reads at once). */
   readonly poke = (): Promise<void> => {
+    // With nobody listening there is nothing to read: commits cost the feed nothing.
+    if (this.subscribers.size === 0 || this.closed) return this.pumping ?? Promise.resolve();
     if (this.pumping) {
       this.pumpAgain = true;
       return this.pumping;
@@ -70,17 +89,26 @@ export class AuditFeed {
   };
 
   /**
-   * Starts a subscription from now: every event committed after the cursor is
-   * brought up to date. The iterator's return() ends it at once, even while the
-   * consumer waits (yoga calls it when the client disconnects).
+   * Starts a subscription from now. The iterator's return() ends it at once, even
+   * while the consumer waits (yoga calls it when the client disconnects).
    */
   async subscribe(subscription: FeedSubscription): Promise<AsyncIterableIterator<AuditEventRow>> {
-    await this.poke();
-    const subscriber: Subscriber = { ...subscription, queue: [], wake: null, done: this.closed, timer: undefined };
+    const head = await this.db.selectFrom('audit_events').select((eb) => eb.fn.max('position').as('position')).executeTakeFirst();
+    // Checked after the read, with nothing awaited before registering: two requests at once count.
+    const held = [...this.subscribers].filter((subscriber) => subscriber.subject === subscription.subject).length;
+    const maxPerSubject = this.options.maxPerSubject ?? 10;
+    if (held >= maxPerSubject) {
+      throw new FeedError('TOO_MANY_SUBSCRIPTIONS', `At most ${maxPerSubject} live feeds per token subject at a time; close one first`);
+    }
+    // It starts after the head of the log, or after what the feed has already handed
+    // out if that is later: from here on it gets every event once, none from before.
+    const after = Math.max(Number(head?.position ?? 0), this.cursor ?? 0);
+    this.cursor ??= after;
+    const subscriber: Subscriber = { ...subscription, after, queue: [], wake: null, done: this.closed, error: null, timer: undefined };
     if (!subscriber.done) {
       this.subscribers.add(subscriber);
       if (subscription.endsAt !== undefined) {
-        subscriber.timer = setTimeout(() => this.finish(subscriber, false), Math.max(0, subscription.endsAt - Date.now()));
+        subscriber.timer = setTimeout(() => this.finish(subscriber), Math.max(0, subscription.endsAt - Date.now()));
         subscriber.timer.unref();
       }
       this.startPolling();
@@ -88,11 +116,13 @@ export class AuditFeed {
     const iterator: AsyncIterableIterator<AuditEventRow> = {
       next: () => {
         if (subscriber.queue.length) return Promise.resolve({ value: subscriber.queue.shift()!, done: false });
+        if (subscriber.error) return Promise.reject(subscriber.error);
         if (subscriber.done) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (subscriber.wake = resolve));
+        return new Promise((resolve, reject) => (subscriber.wake = { resolve, reject }));
       },
       return: () => {
-        this.finish(subscriber, true);
+        subscriber.queue.length = 0;
+        this.finish(subscriber);
         return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]: () => iterator,
@@ -104,17 +134,11 @@ export class AuditFeed {
   close(): void {
     this.closed = true;
     clearInterval(this.poll);
-    for (const subscriber of [...this.subscribers]) this.finish(subscriber, false);
+    for (const subscriber of [...this.subscribers]) this.finish(subscriber);
   }
 
   private async readNew(): Promise<void> {
-    if (this.cursor === null || this.subscribers.size === 0) {
-      // Nobody to deliver to: only move the cursor to the head of the log.
-      const head = await this.db.selectFrom('audit_events').select((eb) => eb.fn.max('position').as('position')).executeTakeFirst();
-      this.cursor = Number(head?.position ?? 0);
-      return;
-    }
-    for (;;) {
+    while (this.cursor !== null && this.subscribers.size > 0) {
       const rows = await this.db.selectFrom('audit_events').selectAll().where('position', '>', this.cursor).orderBy('position').limit(BATCH_SIZE).execute();
       for (const row of rows) this.deliver(row);
       if (rows.length > 0) this.cursor = Number(rows.at(-1)!.position);
@@ -125,32 +149,38 @@ export class AuditFeed {
   private deliver(row: AuditEventRow): void {
     const maxQueued = this.options.maxQueued ?? 10_000;
     for (const subscriber of this.subscribers) {
-      if (subscriber.projectId !== row.project_id || (row.category === 'usage' && !subscriber.includeUsage)) continue;
+      if (subscriber.projectId !== row.project_id || row.position <= subscriber.after || (row.category === 'usage' && !subscriber.includeUsage)) continue;
       if (subscriber.wake) {
         const wake = subscriber.wake;
         subscriber.wake = null;
-        wake({ value: row, done: false });
+        wake.resolve({ value: row, done: false });
       } else if (subscriber.queue.length >= maxQueued) {
-        this.options.logger?.warn({ projectId: subscriber.projectId }, 'audit feed subscriber fell behind; ending its stream');
-        this.finish(subscriber, false);
+        this.options.logger?.warn({ projectId: subscriber.projectId, subject: subscriber.subject }, 'audit feed subscriber fell behind; ending its stream');
+        const missedFrom = Number(row.position);
+        this.finish(subscriber, new FeedError('FEED_OVERRUN', `This stream fell ${maxQueued} events behind and was ended; read the audit log from position ${missedFrom} on`));
       } else {
         subscriber.queue.push(row);
       }
     }
   }
 
-  /** Ends one stream; what is queued is still delivered unless the consumer left (drop). */
-  private finish(subscriber: Subscriber, drop: boolean): void {
+  /** Ends one stream: what is queued is still delivered, then the error if any, else the end. */
+  private finish(subscriber: Subscriber, error: FeedError | null = null): void {
+    if (subscriber.done) return;
     subscriber.done = true;
+    subscriber.error = error;
     clearTimeout(subscriber.timer);
-    if (drop) subscriber.queue.length = 0;
     this.subscribers.delete(subscriber);
     const wake = subscriber.wake;
     subscriber.wake = null;
-    wake?.({ value: undefined, done: true });
+    if (wake) {
+      if (error) wake.reject(error);
+      else wake.resolve({ value: undefined, done: true });
+    }
     if (this.subscribers.size === 0) {
       clearInterval(this.poll);
       this.poll = undefined;
+      this.cursor = null;
     }
   }
 

@@ -15,6 +15,7 @@ builder.subscriptionField('auditEvents', (t) =>
     authScopes: (_root, args) => ({ permission: { projectId: args.projectId, permission: 'audit:read' } }),
     subscribe: (_root, args, ctx) =>
       ctx.feed.subscribe({
+        subject: ctx.principal.subject,
         projectId: parseInput(projectIdRule, args.projectId, 'projectId'),
         includeUsage: args.includeUsage ?? false,
         endsAt: ctx.principal.expiresAt,

@@ -107,6 +107,7 @@ export async function listProjectApiKeysAsOf(
       const key = keys.get(candidate.id);
       if (key && matchesFilter(key, filter, asOf) && found.length < page.limit) found.push(key);
     }
+    if (candidates.length < CANDIDATE_BATCH) break;
     before = Number(candidates.at(-1)!.created_position);
   }
   return found;

@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../../events/event-envelope';
 import { hasPermission, type Principal } from '../auth/principal';
 import type { KeyStatus, UsageOutcome } from '../../events/key-events';
+import { statusAtMs, type KeyViewStatus } from '../domain/key-status';
 import { findApiKeyByHash } from '../queries/api-key-queries';
 import { hashSecret, parseSecret } from '../secrets/api-key-secret';
 import type { Db } from '../store/database';
@@ -17,7 +18,7 @@ export interface VerificationResult {
 
 const MALFORMED: VerificationResult = { valid: false, code: 'MALFORMED', key: null };
 const NOT_FOUND: VerificationResult = { valid: false, code: 'NOT_FOUND', key: null };
-const OUTCOME_BY_STATUS: Record<KeyStatus, UsageOutcome> = { ACTIVE: 'VALID', INACTIVE: 'INACTIVE', DELETED: 'DELETED' };
+const OUTCOME_BY_STATUS: Record<KeyViewStatus, UsageOutcome> = { ACTIVE: 'VALID', INACTIVE: 'INACTIVE', EXPIRED: 'EXPIRED', DELETED: 'DELETED' };
 
 /**
  * The one implementation of "is this secret a usable key?", used by the GraphQL
@@ -55,9 +56,8 @@ export class KeyVerifier {
     // A key of a project the caller may not verify for is, to that caller, no key at all.
     if (!key || !hasPermission(principal, key.projectId, 'keys:verify')) return NOT_FOUND;
     const now = this.now();
-    // Expiry is a matter of the clock, checked on every verification, so a cached key
-    // expires on time. The same precedence as statusAt(): deleted, then expired.
-    const outcome = key.expiresAtMs !== null && key.expiresAtMs <= now && key.status !== 'DELETED' ? 'EXPIRED' : OUTCOME_BY_STATUS[key.status];
+    // Expiry is a matter of the clock, judged on every verification: a cached key expires on time.
+    const outcome = OUTCOME_BY_STATUS[statusAtMs(key.status, key.expiresAtMs, now)];
     this.usage?.record(key.id, key.projectId, principal.subject, outcome, now);
     return { valid: outcome === 'VALID', code: outcome, key };
   }

@@ -26,20 +26,22 @@ describe('the live audit feed over server-sent events', () => {
     await generateKey(server, { projectId: 'proj_live', name: 'before the subscription' });
     const auditor = await server.tokenFor('auditor', { proj_live: ['audit:read'] });
     const feed = sseSubscription(server.url, auditor, FEED, { projectId: 'proj_live' });
-    const firstFour = feed.take(4);
+    const firstFive = feed.take(5);
     await until(() => server.feedSubscribers === 1);
 
     const a = await generateKey(server, { projectId: 'proj_live', name: 'a' });
     await generateKey(server, { projectId: 'proj_elsewhere', name: 'not for this feed' });
     await changeKey(server, 'deactivateApiKey', a.apiKey.id, 'investigating');
     await verify(server, a.secret);
+    await changeKey(server, 'reactivateApiKey', a.apiKey.id, 'false alarm');
     await server.flushUsage(); // usage is left out unless asked for
     const rolled = await rollKey(server, { id: a.apiKey.id, gracePeriodSeconds: 60, reason: 'rotation' });
 
-    const events = eventsOf(await firstFour);
+    const events = eventsOf(await firstFive);
     expect(events.map((event) => [event.type, event.keyId, event.reason, event.rotatedToKeyId])).toEqual([
       ['KeyGenerated', a.apiKey.id, null, null],
       ['KeyDeactivated', a.apiKey.id, 'investigating', null],
+      ['KeyReactivated', a.apiKey.id, 'false alarm', null],
       ['KeyRolled', a.apiKey.id, 'rotation', rolled.apiKey.id],
       ['KeyGenerated', rolled.apiKey.id, null, null],
     ]);

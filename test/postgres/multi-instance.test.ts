@@ -25,7 +25,10 @@ describe('several instances on one PostgreSQL database', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     db = await openDatabase(database.url);
-    [a, b] = await Promise.all([spawnServer(database.url), spawnServer(database.url)]);
+    // Usage is written only when each stops, so the usage test sees one window per instance
+    // however slowly a loaded machine runs its verifications.
+    const env = { USAGE_FLUSH_MS: '600000' };
+    [a, b] = await Promise.all([spawnServer(database.url, env), spawnServer(database.url, env)]);
     token = await signToken(TEST_JWT_SECRET, { sub: 'multi', perms: { '*': [...PERMISSIONS] }, expiresIn: 3600 });
   });
   afterAll(async () => {

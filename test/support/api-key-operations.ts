@@ -69,8 +69,13 @@ export async function verify(server: TestServer, secret: string) {
   return body.data.verifyApiKey as { valid: boolean; code: string; key: Record<string, string> | null };
 }
 
-/** Every row of the event log and the projections, to compare before and after. */
+/**
+ * Every row of the event log and the projections, to compare before and after.
+ * Buffered usage is written first, so a usage window closing mid-test cannot pass
+ * for a write the test caused.
+ */
 export async function snapshotTables(server: TestServer) {
+  await server.flushUsage();
   return {
     events: await server.db.selectFrom('events').selectAll().orderBy('position').execute(),
     api_keys: await server.db.selectFrom('api_keys').selectAll().orderBy('id').execute(),

@@ -35,13 +35,13 @@ builder.node(ApiKeyRef, {
     rotatedFrom: t.field({
       type: ApiKeyRef,
       nullable: true,
-      description: 'The key this one replaced, when it was created by rollApiKey.',
+      description: 'The key this one replaced, when it was created by rollApiKey. (Shown as it is now, also on a key seen asOf a moment.)',
       resolve: (key, _args, ctx) => linkedKey(ctx, key.rotated_from),
     }),
     rotatedTo: t.field({
       type: ApiKeyRef,
       nullable: true,
-      description: 'The successor this key was rolled to.',
+      description: 'The successor this key was rolled to. (Shown as it is now, also on a key seen asOf a moment.)',
       resolve: (key, _args, ctx) => linkedKey(ctx, key.rotated_to),
     }),
     asOf: t.field({
@@ -62,7 +62,7 @@ builder.node(ApiKeyRef, {
     lastRejectedAt: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'When a verification last presented this key and was refused (it was inactive or deleted).',
+      description: 'When a verification last presented this key and was refused (it was inactive, expired or deleted).',
       resolve: (key) => key.last_rejected_at,
     }),
     lastRejectedCode: t.field({ type: VerificationCodeEnum, nullable: true, resolve: (key) => key.last_rejected_code as 'INACTIVE' | null }),
