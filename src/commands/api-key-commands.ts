@@ -3,7 +3,7 @@ import { generateSecret } from '../secrets/api-key-secret';
 import type { CommandContext } from './command-context';
 import { NotFoundError } from '../domain/errors';
 import { handleKeyCommand, handleKeyCommandFor } from './handle-key-command';
-import { changeKeyInput, generateKeyInput, parseInput, rollKeyInput } from './inputs';
+import { changeKeyInput, checkExpiry, generateKeyInput, parseInput, rollKeyInput } from './inputs';
 
 export interface GenerateApiKeyInput {
   projectId: string;
@@ -14,10 +14,11 @@ export interface GenerateApiKeyInput {
 
 /** Creates a key; the returned secret exists only in this return value. */
 export async function generateApiKey(ctx: CommandContext, input: GenerateApiKeyInput) {
-  const { projectId, name, environment, expiresAt } = parseInput(generateKeyInput(ctx.now()), input);
+  const { projectId, name, environment, expiresAt } = parseInput(generateKeyInput, input);
+  const expiry = checkExpiry(expiresAt, ctx.now());
   const keyId = randomUUID();
   const { secret, secretHash, maskedKey } = generateSecret(environment);
-  await handleKeyCommand(ctx, { type: 'GenerateKey', keyId, projectId, name, environment, secretHash, maskedKey, expiresAt: iso(expiresAt) });
+  await handleKeyCommand(ctx, { type: 'GenerateKey', keyId, projectId, name, environment, secretHash, maskedKey, expiresAt: expiry });
   return { keyId, secret };
 }
 
@@ -37,7 +38,8 @@ export interface RollApiKeyInput {
 /** Replaces a key by a successor; the successor's secret exists only in this return value. */
 export async function rollApiKey(ctx: CommandContext, keyId: string, input: RollApiKeyInput) {
   const now = ctx.now();
-  const { gracePeriodSeconds, expiresAt, reason } = parseInput(rollKeyInput(now), input);
+  const { gracePeriodSeconds, expiresAt, reason } = parseInput(rollKeyInput, input);
+  const successorExpiresAt = checkExpiry(expiresAt, now);
   const successorId = randomUUID();
   let secret = '';
   await handleKeyCommandFor(ctx, keyId, (state) => {
@@ -51,12 +53,10 @@ export async function rollApiKey(ctx: CommandContext, keyId: string, input: Roll
       secretHash: generated.secretHash,
       maskedKey: generated.maskedKey,
       gracePeriodSeconds,
-      successorExpiresAt: iso(expiresAt),
+      successorExpiresAt,
       reason,
       at: now.getTime(),
     };
   });
   return { keyId: successorId, secret };
 }
-
-const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);

@@ -36,26 +36,30 @@ export const environment = z
 export const MAX_KEY_LIFETIME_DAYS = 3650;
 export const MAX_GRACE_PERIOD_SECONDS = 30 * 24 * 3600;
 
-/** An optional expiry: after `now`, and within the longest lifetime. */
-const expiresAt = (now: Date) =>
-  z
-    .date()
-    .nullish()
-    .refine((value) => !value || value.getTime() > now.getTime(), 'expiresAt must be in the future')
-    .refine((value) => !value || value.getTime() <= now.getTime() + MAX_KEY_LIFETIME_DAYS * 86_400_000, `expiresAt must be within ${MAX_KEY_LIFETIME_DAYS} days`);
-
-export const generateKeyInput = (now: Date) => z.object({ projectId, name: keyName, environment, expiresAt: expiresAt(now) });
+export const generateKeyInput = z.object({ projectId, name: keyName, environment, expiresAt: z.date().nullish() });
 export const changeKeyInput = z.object({ reason });
-export const rollKeyInput = (now: Date) =>
-  z.object({
-    gracePeriodSeconds: z
-      .number()
-      .int('gracePeriodSeconds must be a whole number')
-      .min(0, 'gracePeriodSeconds must not be negative')
-      .max(MAX_GRACE_PERIOD_SECONDS, `gracePeriodSeconds must be at most ${MAX_GRACE_PERIOD_SECONDS} (30 days)`),
-    expiresAt: expiresAt(now),
-    reason,
-  });
+export const rollKeyInput = z.object({
+  gracePeriodSeconds: z
+    .number()
+    .int('gracePeriodSeconds must be a whole number')
+    .min(0, 'gracePeriodSeconds must not be negative')
+    .max(MAX_GRACE_PERIOD_SECONDS, `gracePeriodSeconds must be at most ${MAX_GRACE_PERIOD_SECONDS} (30 days)`),
+  expiresAt: z.date().nullish(),
+  reason,
+});
+
+/**
+ * An expiry must lie after `now` and within the longest lifetime. Checked apart
+ * from the schemas above, which are built once: they cannot know the clock.
+ */
+export function checkExpiry(expiresAt: Date | null | undefined, now: Date, path = 'input.expiresAt'): string | null {
+  if (!expiresAt) return null;
+  if (expiresAt.getTime() <= now.getTime()) throw new ValidationError([{ path, message: 'expiresAt must be in the future' }]);
+  if (expiresAt.getTime() > now.getTime() + MAX_KEY_LIFETIME_DAYS * 86_400_000) {
+    throw new ValidationError([{ path, message: `expiresAt must be within ${MAX_KEY_LIFETIME_DAYS} days` }]);
+  }
+  return expiresAt.toISOString();
+}
 
 /** Parses with a zod schema, turning its issues into our ValidationError. */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, pathPrefix = 'input'): z.output<T> {

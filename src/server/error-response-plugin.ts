@@ -15,13 +15,37 @@ type ResultError = NonNullable<ExecutionResult['errors']>[number];
 export function errorResponsePlugin(): Plugin {
   return {
     onResultProcess({ result, setResult }) {
-      if (Symbol.asyncIterator in result) return; // no streaming operations in this schema
+      // A subscription's stream: each result it yields is cleaned on its way out.
+      if (Symbol.asyncIterator in result) return setResult(mapStream(result, cleanResult));
       const results = Array.isArray(result) ? result : [result];
       if (!results.some((one) => one.errors?.length)) return;
-      const cleaned = results.map((one) => (one.errors ? { ...one, errors: one.errors.map(cleanError) } : one));
-      setResult(Array.isArray(result) ? cleaned : cleaned[0]!);
+      setResult(Array.isArray(result) ? results.map(cleanResult) : cleanResult(result as ExecutionResult));
     },
   };
+}
+
+function cleanResult(result: ExecutionResult): ExecutionResult {
+  return result.errors?.length ? { ...result, errors: result.errors.map(cleanError) } : result;
+}
+
+/**
+ * The same stream with each value mapped. Written out, not as an async generator,
+ * so return() reaches the source at once when the client goes away.
+ */
+function mapStream<T, U>(source: AsyncIterable<T>, map: (value: T) => U): AsyncIterableIterator<U> {
+  const iterator = source[Symbol.asyncIterator]();
+  const mapped: AsyncIterableIterator<U> = {
+    next: async () => {
+      const next = await iterator.next();
+      return next.done ? next : { done: false, value: map(next.value) };
+    },
+    return: async () => {
+      await iterator.return?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]: () => mapped,
+  };
+  return mapped;
 }
 
 function cleanError(error: ResultError): ResultError {
