@@ -69,7 +69,7 @@ async function usageTotalsAsOf(db: Db, keyIds: string[], until: string): Promise
   return totals;
 }
 
-const CANDIDATE_BATCH = 200;
+const MAX_CANDIDATE_BATCH = 500;
 
 /**
  * A page of a project's keys as they were at `asOf`, newest first. Filters apply to
@@ -86,6 +86,8 @@ export async function listProjectApiKeysAsOf(
   const found: ApiKeyRow[] = [];
   const at = asOf.toISOString();
   let before = page.beforePosition;
+  // Rebuild as many keys as the page needs; if a filter drops some, twice as many next time.
+  let batch = page.limit;
   while (found.length < page.limit) {
     let query = db
       .selectFrom('api_keys')
@@ -100,15 +102,16 @@ export async function listProjectApiKeysAsOf(
     else query = query.where((eb) => eb.or([eb('deleted_at', 'is', null), eb('deleted_at', '>', at)]));
     if (filter.status === 'EXPIRED') query = query.where('expires_at', '<=', at);
     if (filter.expiresBefore) query = query.where('expires_at', '<', filter.expiresBefore.toISOString());
-    const candidates = await query.orderBy('created_position', 'desc').limit(CANDIDATE_BATCH).execute();
+    const candidates = await query.orderBy('created_position', 'desc').limit(batch).execute();
     if (candidates.length === 0) break;
     const keys = await findApiKeysAsOf(db, candidates.map((candidate) => candidate.id), asOf);
     for (const candidate of candidates) {
       const key = keys.get(candidate.id);
       if (key && matchesFilter(key, filter, asOf) && found.length < page.limit) found.push(key);
     }
-    if (candidates.length < CANDIDATE_BATCH) break;
+    if (candidates.length < batch) break;
     before = Number(candidates.at(-1)!.created_position);
+    batch = Math.min(batch * 2, MAX_CANDIDATE_BATCH);
   }
   return found;
 }
