@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { findApiKeysByIds, type ApiKeyRow } from '../queries/api-key-queries';
+import { findApiKeysAsOf } from '../queries/api-keys-as-of';
 import { latestAuditEventsOfKeys, type AuditEventRow } from '../queries/audit-queries';
 import type { Db } from '../store/database';
 
@@ -19,6 +20,20 @@ export function createLoaders(db: Db) {
       const byId = new Map((await findApiKeysByIds(db, ids)).map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
+
+    /** Keys as they were at a moment (links of a key seen asOf), one fold per moment asked. */
+    apiKeyAsOf: new DataLoader<{ keyId: string; asOf: Date }, ApiKeyRow | null, string>(
+      async (requests) => {
+        const byMoment = new Map<number, string[]>();
+        for (const { keyId, asOf } of requests) byMoment.set(asOf.getTime(), [...(byMoment.get(asOf.getTime()) ?? []), keyId]);
+        const found = new Map<string, ApiKeyRow>();
+        for (const [moment, keyIds] of byMoment) {
+          for (const [keyId, row] of await findApiKeysAsOf(db, keyIds, new Date(moment))) found.set(`${keyId}|${moment}`, row);
+        }
+        return requests.map(({ keyId, asOf }) => found.get(`${keyId}|${asOf.getTime()}`) ?? null);
+      },
+      { cacheKeyFn: ({ keyId, asOf }) => `${keyId}|${asOf.getTime()}` },
+    ),
 
     auditHistory: new DataLoader<HistoryPageKey, AuditEventRow[], string>(
       async (pages) => {

@@ -47,6 +47,8 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
     await changeKey(server, 'deleteApiKey', keyId, 'cleanup');
     await record();
     clock += MINUTE;
+    await changeKey(server, 'deactivateApiKey', successorId, 'retired'); // after every recorded moment
+    clock += MINUTE;
   });
   afterAll(() => server.close());
 
@@ -70,13 +72,21 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
     expect((await listAt(recorded[4]!.at)).map((key: any) => key.id)).toContain(successorId);
   });
 
+  it('follows rotation links to the linked key as it was at that moment', async () => {
+    const then = await server.gql(`query ($id: ID!, $asOf: DateTime) { apiKey(id: $id, asOf: $asOf) { rotatedTo { id status asOf } } }`, { id: keyId, asOf: recorded[4]!.at });
+    expect(then.data.apiKey.rotatedTo).toEqual({ id: successorId, status: 'ACTIVE', asOf: recorded[4]!.at });
+    const now = await server.gql(`query ($id: ID!) { apiKey(id: $id) { rotatedTo { status asOf } } }`, { id: keyId });
+    expect(now.data.apiKey.rotatedTo).toEqual({ status: 'INACTIVE', asOf: null });
+  });
+
   it('applies list filters to the keys as they were then', async () => {
     const inactiveThen = await server.gql(`query ($asOf: DateTime) { project(id: "proj_tt") { apiKeys(asOf: $asOf, filter: { status: INACTIVE }) { edges { node { id status } } } } }`, {
       asOf: recorded[2]!.at,
     });
     expect(inactiveThen.data.project.apiKeys.edges).toEqual([{ node: { id: keyId, status: 'INACTIVE' } }]);
     const inactiveNow = await server.gql(`{ project(id: "proj_tt") { apiKeys(filter: { status: INACTIVE }) { edges { node { id } } } } }`);
-    expect(inactiveNow.data.project.apiKeys.edges).toEqual([]);
+    // Now the inactive key is the successor, retired after every recorded moment.
+    expect(inactiveNow.data.project.apiKeys.edges).toEqual([{ node: { id: successorId } }]);
   });
 
   it('refuses a moment in the future', async () => {

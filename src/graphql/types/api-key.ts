@@ -35,14 +35,14 @@ builder.node(ApiKeyRef, {
     rotatedFrom: t.field({
       type: ApiKeyRef,
       nullable: true,
-      description: 'The key this one replaced, when it was created by rollApiKey. (Shown as it is now, also on a key seen asOf a moment.)',
-      resolve: (key, _args, ctx) => linkedKey(ctx, key.rotated_from),
+      description: 'The key this one replaced, when it was created by rollApiKey (on a key seen asOf a moment, as it was then).',
+      resolve: (key, _args, ctx) => linkedKey(ctx, key.rotated_from, key.asOf),
     }),
     rotatedTo: t.field({
       type: ApiKeyRef,
       nullable: true,
-      description: 'The successor this key was rolled to. (Shown as it is now, also on a key seen asOf a moment.)',
-      resolve: (key, _args, ctx) => linkedKey(ctx, key.rotated_to),
+      description: 'The successor this key was rolled to (on a key seen asOf a moment, as it was then).',
+      resolve: (key, _args, ctx) => linkedKey(ctx, key.rotated_to, key.asOf),
     }),
     asOf: t.field({
       type: 'DateTime',
@@ -92,8 +92,10 @@ builder.node(ApiKeyRef, {
   }),
 });
 
-async function linkedKey(ctx: GraphQLContext, keyId: string | null) {
-  return keyId ? readableKey(ctx, await ctx.loaders.apiKeyById.load(keyId)) : null;
+/** A key linked by rotation: as it is now, or, from a key seen in the past, as it was then. */
+async function linkedKey(ctx: GraphQLContext, keyId: string | null, asOf: Date | undefined) {
+  if (!keyId) return null;
+  return readableKey(ctx, await (asOf ? ctx.loaders.apiKeyAsOf.load({ keyId, asOf }) : ctx.loaders.apiKeyById.load(keyId)));
 }
 
 /** The key, if the principal holds keys:read on its project; null otherwise. */
