@@ -117,7 +117,7 @@ export async function listProjectApiKeysAsOf(
 }
 
 /** listProjectApiKeys' filter, on a row in memory; a test holds the two to the same answers. */
-export function matchesFilter(key: ApiKeyRow, filter: ApiKeyFilter, at: Date): boolean {
+function matchesFilter(key: ApiKeyRow, filter: ApiKeyFilter, at: Date): boolean {
   const status = statusAt(key.status as KeyStatus, key.expires_at, at.getTime());
   if (filter.status ? status !== filter.status : status === 'DELETED') return false;
   if (filter.environment && key.environment !== filter.environment) return false;

@@ -72,16 +72,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const db = await openDatabase(options.databaseUrl, { onQuery: options.onQuery, migrate: options.migrateOnStart ?? true });
   const clock = options.now ? () => now().getTime() : Date.now;
   const feed = new AuditFeed(db, { logger, pollMs: options.feedPollMs });
-  // Every commit of this server: the key cache learns of changed keys, the live feed of new events.
-  let verifier: KeyVerifier;
+  // Usage flushes only add KeyUsed events, which no cached key depends on: they wake the feed alone.
+  const usage =
+    options.usageRecording === false
+      ? null
+      : new UsageRecorder(db, { flushMs: options.usageFlushMs ?? 1000, logger, now: clock, afterCommit: () => void feed.poke() });
+  usage?.start();
+  const verifier = new KeyVerifier(db, usage, clock);
+  // Every command of this server: the key cache learns of changed keys, the live feed of new events.
   const afterCommit = (events: StoredEvent[]) => {
     verifier.afterCommit(events);
     void feed.poke();
   };
-  const usage =
-    options.usageRecording === false ? null : new UsageRecorder(db, { flushMs: options.usageFlushMs ?? 1000, logger, now: clock, afterCommit });
-  usage?.start();
-  verifier = new KeyVerifier(db, usage, clock);
   // Other instances' changes reach this cache and feed through LISTEN/NOTIFY; until
   // the listener is connected, verification reads the database every time.
   const listener = isPostgresUrl(options.databaseUrl)
