@@ -88,11 +88,12 @@ describe('the live audit feed over server-sent events', () => {
   });
 
   it('ends the stream when the subscriber’s token expires', async () => {
-    // Accepted within the 30 s clock skew, so it stops being valid about 1 s from now.
-    const token = await server.tokenFor('short', { proj_live: ['audit:read'] }, -29);
+    // Accepted within the 30 s clock skew, so it stops being valid 2 to 3 s from now.
+    const token = await server.tokenFor('short', { proj_live: ['audit:read'] }, -27);
     const feed = sseSubscription(server.url, token, FEED, { projectId: 'proj_live' });
-    await until(() => server.feedSubscribers === 1);
-    expect(await feed.ended(5000)).toBe(true);
+    // A refused or failed stream would yield an error first; only an accepted one simply ends.
+    // (Not waiting to see it open: on a loaded machine it may be over by then.)
+    expect(await feed.ended(8000)).toBe(true);
     expect(server.feedSubscribers).toBe(0);
     await feed.close();
   });
