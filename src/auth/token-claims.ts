@@ -15,7 +15,7 @@ const claims = z.object({
 export function principalFromClaims(payload: unknown): Principal | null {
   const parsed = claims.safeParse(payload);
   if (!parsed.success) return null;
-  const perms: Record<string, Permission[]> = {};
-  for (const [projectId, granted] of Object.entries(parsed.data.perms)) perms[projectId] = granted.filter(knownPermission);
+  const perms = new Map<string, Permission[]>();
+  for (const [projectId, granted] of Object.entries(parsed.data.perms)) perms.set(projectId, granted.filter(knownPermission));
   return { subject: parsed.data.sub, perms };
 }

@@ -3,7 +3,7 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver } from 'graphql-scalars';
-import { hasPermission, hasPermissionAnywhere, type Permission } from '../auth/principal';
+import { hasPermission, hasPermissionAnywhere, isOperator, type Permission } from '../auth/principal';
 import type { GraphQLContext } from './context';
 
 /** The one typed schema builder every schema file adds to. */
@@ -17,6 +17,8 @@ export const builder = new SchemaBuilder<{
     verifier: boolean;
     /** The principal holds audit:read on at least one project. */
     auditor: boolean;
+    /** The principal holds "operator" on "*": checks that span every tenant. */
+    operator: boolean;
   };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
@@ -32,6 +34,7 @@ export const builder = new SchemaBuilder<{
       permission: ({ projectId, permission }) => hasPermission(ctx.principal, projectId, permission),
       verifier: hasPermissionAnywhere(ctx.principal, 'keys:verify'),
       auditor: hasPermissionAnywhere(ctx.principal, 'audit:read'),
+      operator: isOperator(ctx.principal),
     }),
   },
   relay: {

@@ -58,7 +58,7 @@ describe('projections rebuilt from the log', () => {
         } else if (roll < 0.45) {
           await changeApiKey(ctx(), pick(changes.slice(0, roll < 0.42 ? 2 : 3)), pick(keys).keyId, { reason: random() < 0.5 ? 'because' : null });
         } else if (roll < 0.97) {
-          await verifier.verify(pick(keys).secret, { subject: pick(actors), perms: { '*': ['keys:verify'] } });
+          await verifier.verify(pick(keys).secret, { subject: pick(actors), perms: new Map([['*', ['keys:verify']]]) });
         } else {
           await usage.flush(); // a usage window closes
         }
