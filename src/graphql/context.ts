@@ -7,6 +7,7 @@ import type { Db } from '../store/database';
 import type { IntegrityReport } from '../store/log-integrity';
 import type { KeyVerifier } from '../verification/key-verifier';
 import { createLoaders, type Loaders } from './loaders';
+import type { OpaqueIds } from './opaque-ids';
 
 export interface GraphQLContext {
   db: Db;
@@ -22,6 +23,8 @@ export interface GraphQLContext {
   now: () => Date;
   /** Checks the log's hash chain; concurrent callers share one check. */
   checkIntegrity: () => Promise<IntegrityReport>;
+  /** Encrypts log positions into audit event ids and cursors, with this database's secret. */
+  ids: OpaqueIds;
 }
 
 export function createGraphQLContext(deps: Omit<GraphQLContext, 'loaders'>): GraphQLContext {

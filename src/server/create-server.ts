@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { AuthenticationError, createAuthenticator, type AuthConfig } from '../auth/authenticate';
 import { createGraphQLContext } from '../graphql/context';
+import { createOpaqueIds, loadOpaqueIdSecret } from '../graphql/opaque-ids';
 import { schema } from '../graphql/schema';
 import { isPostgresUrl, openDatabase, type Db } from '../store/database';
 import { ChangeListener } from '../store/change-notifications';
@@ -70,6 +71,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const production = options.production ?? false;
   const authenticate = createAuthenticator(options.auth);
   const db = await openDatabase(options.databaseUrl, { onQuery: options.onQuery, migrate: options.migrateOnStart ?? true });
+  // Audit ids and cursors are encrypted with the database's own secret, the same on every instance.
+  const ids = createOpaqueIds(await loadOpaqueIdSecret(db));
   const clock = options.now ? () => now().getTime() : Date.now;
   const feed = new AuditFeed(db, { logger, pollMs: options.feedPollMs });
   // Usage flushes only add KeyUsed events, which no cached key depends on: they wake the feed alone.
@@ -126,7 +129,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     context: async ({ request, requestId, client }) => {
       try {
         const principal = await authenticate(request.headers.get('authorization'));
-        return createGraphQLContext({ db, verifier, feed, afterCommit, now, principal, client, requestId, checkIntegrity });
+        return createGraphQLContext({ db, verifier, feed, afterCommit, now, principal, client, requestId, checkIntegrity, ids });
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         throw new GraphQLError(error.message, {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Migration, Migrator, type Selectable } from 'kysely';
 import { isPostgres } from './database';
 import { chainHash, GENESIS_HASH } from './event-chain';
@@ -113,6 +114,20 @@ const migrations: Record<string, Migration> = {
       // From here on every event must carry its link. (SQLite cannot add the constraint
       // to an existing column; there one process owns the file and always writes it.)
       if (isPostgres(db)) await db.schema.alterTable('events').alterColumn('chain_hash', (column) => column.setNotNull()).execute();
+    },
+  },
+  '0004_server_secrets': {
+    async up(db: Kysely<any>) {
+      // Secrets that every instance on this database must share and that outlive
+      // restarts, such as the key that makes audit ids and cursors opaque
+      // (src/graphql/opaque-ids.ts). Made here, once per database, so instances
+      // starting together cannot each pick their own.
+      await db.schema
+        .createTable('server_secrets')
+        .addColumn('name', 'text', (col) => col.primaryKey())
+        .addColumn('value', 'text', (col) => col.notNull())
+        .execute();
+      await db.insertInto('server_secrets').values({ name: 'opaque_ids', value: randomBytes(32).toString('hex') }).execute();
     },
   },
 };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOpaqueIds, loadOpaqueIdSecret, type OpaqueIds } from '../../src/graphql/opaque-ids';
 import { changeKey, generateKey, rollKey, verify } from '../support/api-key-operations';
 import { sseSubscription, until } from '../support/sse-subscription';
 import { TEST_DIALECT } from '../support/test-database';
@@ -8,7 +9,9 @@ const FEED = `subscription ($projectId: String!, $includeUsage: Boolean) {
   auditEvents(projectId: $projectId, includeUsage: $includeUsage) { id type projectId keyId actor reason rotatedToKeyId usage { count } }
 }`;
 
-const positionOf = (id: string) => Number(Buffer.from(id, 'base64').toString().split(':')[1]);
+// Audit ids are encrypted log positions; the test reads the database's secret to check log order.
+let ids: OpaqueIds;
+const positionOf = (id: string) => ids.decode('AuditEvent id', Buffer.from(id, 'base64').toString().split(':')[1]!) ?? Number.NaN;
 const eventsOf = (results: { data?: any; errors?: unknown }[]) => {
   expect(results.filter((result) => result.errors)).toEqual([]);
   return results.map((result) => result.data.auditEvents);
@@ -19,6 +22,7 @@ describe('the live audit feed over server-sent events', () => {
   beforeAll(async () => {
     // A long poll interval: delivery here must come from commits, not from polling.
     server = await startTestServer({ actor: 'ops', feedPollMs: 60_000 });
+    ids = createOpaqueIds(await loadOpaqueIdSecret(server.db));
   });
   afterAll(() => server.close());
 
@@ -47,6 +51,7 @@ describe('the live audit feed over server-sent events', () => {
     ]);
     expect(events.every((event) => event.projectId === 'proj_live' && event.actor === 'ops')).toBe(true);
     const positions = events.map((event) => positionOf(event.id));
+    expect(positions.every(Number.isSafeInteger)).toBe(true);
     expect(positions).toEqual([...positions].sort((x, y) => x - y));
 
     // Nothing was held back or doubled: the very next event is the next one made.

@@ -78,7 +78,7 @@ builder.node(ApiKeyRef, {
       description: 'What happened to this key, newest first: lifecycle events, and usage too when asked for. For a key seen asOf a moment, up to that moment.',
       args: { first: t.arg.int(), after: t.arg.string(), includeUsage: t.arg.boolean({ defaultValue: false }) },
       resolve: async (key, args, ctx) => {
-        const page = parsePage('AuditEvent', args);
+        const page = parsePage(ctx.ids, 'AuditEvent', args);
         const rows = await ctx.loaders.auditHistory.load({
           keyId: key.id,
           limit: fetchSize(page),
@@ -86,7 +86,7 @@ builder.node(ApiKeyRef, {
           includeUsage: args.includeUsage ?? false,
           until: key.asOf?.toISOString() ?? null,
         });
-        return toConnection('AuditEvent', rows, page, (row) => row.position);
+        return toConnection(ctx.ids, 'AuditEvent', rows, page, (row) => row.position);
       },
     }),
   }),

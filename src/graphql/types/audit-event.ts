@@ -31,7 +31,13 @@ const AuditChangeRef = builder.objectRef<AuditChange>('AuditChange').implement({
 
 builder.node(AuditEventRef, {
   description: 'One event of the log: who did what, when, to which key.',
-  id: { resolve: (row) => row.position, parse: Number },
+  // The id wraps the log position encrypted (opaque-ids.ts): readable, it would show how
+  // much every other tenant did between two of your events. One that does not decrypt
+  // is no position (NaN is looked up as nothing), so node(id) answers null, as Relay asks.
+  id: {
+    resolve: (row, _args, ctx) => ctx.ids.encode('AuditEvent id', Number(row.position)),
+    parse: (id, ctx) => ctx.ids.decode('AuditEvent id', id) ?? Number.NaN,
+  },
   loadMany: async (positions, ctx) =>
     (await findAuditEventsByPositions(ctx.db, positions)).map((row) =>
       row && hasPermission(ctx.principal, row.project_id, 'audit:read') ? row : null,

@@ -48,7 +48,7 @@ const AuditLogFilter = builder.inputType('AuditLogFilter', {
 function keyConnection(ctx: GraphQLContext, rows: ApiKeyRow[], page: PageRequest) {
   // Later lookups of these keys in the same request (AuditEvent.key, rotatedTo) need no query.
   for (const row of rows) ctx.loaders.apiKeyById.prime(row.id, row);
-  return toConnection('ApiKey', rows, page, (row) => row.created_position);
+  return toConnection(ctx.ids, 'ApiKey', rows, page, (row) => row.created_position);
 }
 
 builder.node(ProjectRef, {
@@ -62,7 +62,7 @@ builder.node(ProjectRef, {
       description: 'The project’s keys, newest first. With asOf: as they were at that moment, rebuilt from the event log.',
       args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: ApiKeyFilter }), asOf: t.arg({ type: 'DateTime' }) },
       resolve: async (project, args, ctx) => {
-        const page = parsePage('ApiKey', args);
+        const page = parsePage(ctx.ids, 'ApiKey', args);
         const asOf = parseAsOf(args.asOf, ctx.now());
         const range = { limit: fetchSize(page), beforePosition: page.beforePosition };
         const filter = args.filter ?? {};
@@ -70,7 +70,7 @@ builder.node(ProjectRef, {
           ? await listProjectApiKeysAsOf(ctx.db, project.projectId, filter, range, asOf)
           : await listProjectApiKeys(ctx.db, project.projectId, filter, range, ctx.now());
         // A past view must not stand in for the present one elsewhere in the request.
-        return asOf ? toConnection('ApiKey', rows, page, (row) => row.created_position) : keyConnection(ctx, rows, page);
+        return asOf ? toConnection(ctx.ids, 'ApiKey', rows, page, (row) => row.created_position) : keyConnection(ctx, rows, page);
       },
     }),
     idleKeys: t.field({
@@ -83,7 +83,7 @@ builder.node(ProjectRef, {
         if (!Number.isInteger(args.days) || args.days < 1 || args.days > MAX_IDLE_DAYS) {
           throw new ValidationError([{ path: 'days', message: `days must be between 1 and ${MAX_IDLE_DAYS}` }]);
         }
-        const page = parsePage('ApiKey', args);
+        const page = parsePage(ctx.ids, 'ApiKey', args);
         const now = ctx.now();
         const unusedSince = new Date(now.getTime() - args.days * 86_400_000);
         const rows = await listProjectApiKeys(
@@ -102,7 +102,7 @@ builder.node(ProjectRef, {
       description: 'Everything that happened to the project’s keys, newest first.',
       args: { first: t.arg.int(), after: t.arg.string(), filter: t.arg({ type: AuditLogFilter }) },
       resolve: async (project, args, ctx) => {
-        const page = parsePage('AuditEvent', args);
+        const page = parsePage(ctx.ids, 'AuditEvent', args);
         const filter = args.filter ?? {};
         const rows = await listAuditEvents(
           ctx.db,
@@ -117,7 +117,7 @@ builder.node(ProjectRef, {
           },
           { limit: fetchSize(page), beforePosition: page.beforePosition },
         );
-        return toConnection('AuditEvent', rows, page, (row) => row.position);
+        return toConnection(ctx.ids, 'AuditEvent', rows, page, (row) => row.position);
       },
     }),
   }),
