@@ -1,11 +1,11 @@
 import { changeApiKey, type KeyChange } from '../../commands/api-key-commands';
 import { builder } from '../builder';
 import { commandContext } from '../context';
-import { parseGlobalId } from '../global-id';
+import { encodeGlobalID, parseGlobalId } from '../global-id';
 import { loadVisibleKeyOrFail, permissionOnKey } from '../key-access';
 import { ApiKeyRef } from '../types/api-key';
 import { KEY_CHANGE_ERRORS } from '../types/errors';
-import { loadKeyAfterWrite } from './load-key-after-write';
+import { KEY_DETAILS_DESCRIPTION, loadKeyAfterWrite } from './load-key-after-write';
 
 // deactivate, reactivate and delete share one input shape and one flow; each
 // still gets its own input, payload and result type, as Relay conventions ask.
@@ -25,7 +25,16 @@ for (const { field, command, description } of changes) {
   });
   const Payload = builder.objectRef<{ keyId: string }>(`${typeName}Payload`).implement({
     fields: (t) => ({
-      apiKey: t.field({ type: ApiKeyRef, resolve: (payload, _args, ctx) => loadKeyAfterWrite(ctx, payload.keyId) }),
+      keyId: t.id({
+        description: 'The global id of the key acted on, for every caller, whatever it may read.',
+        resolve: (payload) => encodeGlobalID('ApiKey', payload.keyId),
+      }),
+      apiKey: t.field({
+        type: ApiKeyRef,
+        nullable: true,
+        description: `The key after the change. ${KEY_DETAILS_DESCRIPTION}`,
+        resolve: (payload, _args, ctx) => loadKeyAfterWrite(ctx, payload.keyId),
+      }),
     }),
   });
   builder.mutationField(field, (t) =>

@@ -2,8 +2,9 @@ import { generateApiKey } from '../../commands/api-key-commands';
 import { ValidationError } from '../../domain/errors';
 import { builder } from '../builder';
 import { commandContext } from '../context';
+import { encodeGlobalID } from '../global-id';
 import { ApiKeyRef } from '../types/api-key';
-import { loadKeyAfterWrite } from './load-key-after-write';
+import { KEY_DETAILS_DESCRIPTION, loadKeyAfterWrite } from './load-key-after-write';
 
 const GenerateApiKeyInput = builder.inputType('GenerateApiKeyInput', {
   fields: (t) => ({
@@ -16,7 +17,16 @@ const GenerateApiKeyInput = builder.inputType('GenerateApiKeyInput', {
 
 const GenerateApiKeyPayload = builder.objectRef<{ keyId: string; secret: string }>('GenerateApiKeyPayload').implement({
   fields: (t) => ({
-    apiKey: t.field({ type: ApiKeyRef, resolve: (payload, _args, ctx) => loadKeyAfterWrite(ctx, payload.keyId) }),
+    keyId: t.id({
+      description: 'The global id of the new key, for every caller, whatever it may read.',
+      resolve: (payload) => encodeGlobalID('ApiKey', payload.keyId),
+    }),
+    apiKey: t.field({
+      type: ApiKeyRef,
+      nullable: true,
+      description: `The new key. ${KEY_DETAILS_DESCRIPTION}`,
+      resolve: (payload, _args, ctx) => loadKeyAfterWrite(ctx, payload.keyId),
+    }),
     secret: t.exposeString('secret', { description: 'The full key. Shown this once: it is stored only as a hash.' }),
   }),
 });

@@ -1,11 +1,11 @@
 import { rollApiKey } from '../../commands/api-key-commands';
 import { builder } from '../builder';
 import { commandContext } from '../context';
-import { parseGlobalId } from '../global-id';
+import { encodeGlobalID, parseGlobalId } from '../global-id';
 import { loadVisibleKeyOrFail, permissionOnKey } from '../key-access';
 import { ApiKeyRef } from '../types/api-key';
 import { KEY_CHANGE_ERRORS } from '../types/errors';
-import { loadKeyAfterWrite } from './load-key-after-write';
+import { KEY_DETAILS_DESCRIPTION, loadKeyAfterWrite } from './load-key-after-write';
 
 const RollApiKeyInput = builder.inputType('RollApiKeyInput', {
   fields: (t) => ({
@@ -21,11 +21,25 @@ const RollApiKeyInput = builder.inputType('RollApiKeyInput', {
 
 const RollApiKeyPayload = builder.objectRef<{ keyId: string; secret: string; previousKeyId: string }>('RollApiKeyPayload').implement({
   fields: (t) => ({
-    apiKey: t.field({ type: ApiKeyRef, description: 'The successor.', resolve: (payload, _args, ctx) => loadKeyAfterWrite(ctx, payload.keyId) }),
+    keyId: t.id({
+      description: 'The global id of the successor, for every caller, whatever it may read.',
+      resolve: (payload) => encodeGlobalID('ApiKey', payload.keyId),
+    }),
+    apiKey: t.field({
+      type: ApiKeyRef,
+      nullable: true,
+      description: `The successor. ${KEY_DETAILS_DESCRIPTION}`,
+      resolve: (payload, _args, ctx) => loadKeyAfterWrite(ctx, payload.keyId),
+    }),
     secret: t.exposeString('secret', { description: 'The successor’s full key. Shown this once: it is stored only as a hash.' }),
+    previousKeyId: t.id({
+      description: 'The global id of the rolled key, for every caller, whatever it may read.',
+      resolve: (payload) => encodeGlobalID('ApiKey', payload.previousKeyId),
+    }),
     previousKey: t.field({
       type: ApiKeyRef,
-      description: 'The rolled key, with rotatedTo and the expiresAt its grace period gave it.',
+      nullable: true,
+      description: `The rolled key, with rotatedTo and the expiresAt its grace period gave it. ${KEY_DETAILS_DESCRIPTION}`,
       resolve: (payload, _args, ctx) => loadKeyAfterWrite(ctx, payload.previousKeyId),
     }),
   }),
