@@ -4,6 +4,7 @@ import type { AuditFeed } from '../feed/audit-feed';
 import type { CommandContext } from '../commands/command-context';
 import type { ClientInfo } from '../server/client-info';
 import type { Db } from '../store/database';
+import type { HeavyWork } from '../server/heavy-work';
 import type { IntegrityReport } from '../store/log-integrity';
 import type { KeyVerifier } from '../verification/key-verifier';
 import { createLoaders, type Loaders } from './loaders';
@@ -21,8 +22,10 @@ export interface GraphQLContext {
   client: ClientInfo;
   requestId: string;
   now: () => Date;
-  /** Checks the log's hash chain; concurrent callers share one check. */
-  checkIntegrity: () => Promise<IntegrityReport>;
+  /** Checks the log's hash chain, incrementally unless full; concurrent callers share one check. */
+  checkIntegrity: (options: { full: boolean }) => Promise<IntegrityReport>;
+  /** The server's limiter for reads that fold or walk the log (time travel): see heavy-work.ts. */
+  heavyWork: HeavyWork;
   /** Encrypts log positions into audit event ids and cursors, with this database's secret. */
   ids: OpaqueIds;
 }

@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
-import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { AuthenticationError, createAuthenticator, type AuthConfig } from '../auth/authenticate';
 import { createGraphQLContext } from '../graphql/context';
@@ -12,10 +11,17 @@ import { isPostgresUrl, openDatabase, type Db } from '../store/database';
 import { ChangeListener } from '../store/change-notifications';
 import { AuditFeed } from '../feed/audit-feed';
 import type { StoredEvent } from '../../events/event-envelope';
-import { checkLogIntegrity } from '../store/log-integrity';
+import { IntegrityChecker } from '../store/log-integrity';
+import { HeavyWork } from './heavy-work';
 import { clientInfoOf, type ClientInfo } from './client-info';
 import { createMaskError } from './mask-error';
-import { disableIntrospectionPlugin, MAX_BODY_BYTES, queryLimitsPlugin } from './query-limits';
+import { trackConnections } from './connection-tracker';
+import { createMonotonicClock } from './monotonic-clock';
+import { answerLiveness, answerReadiness, DatabaseHealth } from './readiness';
+import { createRequestHandler } from './request-handler';
+import type { Principal } from '../auth/principal';
+import { logHeadRecordedAt } from '../store/event-store';
+import { disableIntrospectionPlugin, queryLimitsPlugin } from './query-limits';
 import { errorResponsePlugin } from './error-response-plugin';
 import { requestIdOf } from './request-id';
 import { createVerifyFastPath } from './verify-fast-path';
@@ -28,7 +34,8 @@ export interface ServerOptions {
   databaseUrl: string;
   auth: AuthConfig;
   production?: boolean;
-  trustProxy?: boolean;
+  /** Proxies you run in front of the service (true: one); X-Forwarded-For is read only from them. */
+  trustProxy?: number | boolean;
   introspection?: boolean;
   /** Prefilled in GraphiQL's header editor (development only). */
   graphiqlToken?: string;
@@ -45,6 +52,13 @@ export interface ServerOptions {
   migrateOnStart?: boolean;
   /** How often the live feed looks for new events besides being told of them (default 2000 ms). */
   feedPollMs?: number;
+  /**
+   * PostgreSQL: the longest a cached key may answer after a change committed on
+   * another instance, even if its notification was lost (default 1000 ms).
+   */
+  changeStalenessMs?: number;
+  /** How long a request may take to arrive whole (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -63,52 +77,82 @@ export interface RunningServer {
 interface RequestContext {
   requestId: string;
   client: ClientInfo;
+  /** Authenticated before yoga parses anything; absent only for the GraphiQL page and CORS preflights. */
+  principal?: Principal;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const now = options.now ?? (() => new Date());
   const production = options.production ?? false;
   const authenticate = createAuthenticator(options.auth);
-  const db = await openDatabase(options.databaseUrl, { onQuery: options.onQuery, migrate: options.migrateOnStart ?? true });
+  const db = await openDatabase(options.databaseUrl, {
+    onQuery: options.onQuery,
+    migrate: options.migrateOnStart ?? true,
+    onConnectionError: (error) => logger.warn({ err: error }, 'a pooled database connection failed; it is replaced on next use'),
+  });
   // Audit ids and cursors are encrypted with the database's own secret, the same on every instance.
   const ids = createOpaqueIds(await loadOpaqueIdSecret(db));
-  const clock = options.now ? () => now().getTime() : Date.now;
+  // Expiry is judged, and events stamped, by a clock that never goes back, not even
+  // across a restart: a key that expired must not verify again if the wall clock steps back.
+  const clock = createMonotonicClock(options.now ? () => options.now!().getTime() : Date.now);
+  clock.observe(await logHeadRecordedAt(db).catch(() => -Infinity));
+  const now = () => new Date(clock());
+  const databaseHealth = new DatabaseHealth();
   const feed = new AuditFeed(db, { logger, pollMs: options.feedPollMs });
   // Usage flushes only add KeyUsed events, which no cached key depends on: they wake the feed alone.
   const usage =
     options.usageRecording === false
       ? null
-      : new UsageRecorder(db, { flushMs: options.usageFlushMs ?? 1000, logger, now: clock, afterCommit: () => void feed.poke() });
+      : new UsageRecorder(db, {
+          flushMs: options.usageFlushMs ?? 1000,
+          logger,
+          now: clock,
+          afterCommit: () => {
+            databaseHealth.succeeded();
+            void feed.poke();
+          },
+          onError: (error) => databaseHealth.failed(error),
+        });
   usage?.start();
   const verifier = new KeyVerifier(db, usage, clock);
   // Every command of this server: the key cache learns of changed keys, the live feed of new events.
   const afterCommit = (events: StoredEvent[]) => {
+    databaseHealth.succeeded();
     verifier.afterCommit(events);
     void feed.poke();
   };
-  // Other instances' changes reach this cache and feed through LISTEN/NOTIFY; until
-  // the listener is connected, verification reads the database every time.
+  // Other instances' changes reach this cache and feed through LISTEN/NOTIFY. The
+  // cache answers only while the channel has confirmed, within the last
+  // changeStalenessMs, that it delivered everything committed before; otherwise
+  // verification reads the database. So no key is accepted longer than that after
+  // its deactivation commits anywhere, even if a notification is lost.
+  const stalenessMs = options.changeStalenessMs ?? 1000;
   const listener = isPostgresUrl(options.databaseUrl)
     ? new ChangeListener(
         options.databaseUrl,
         {
           keyChanged: (keyId) => verifier.cache.invalidate(keyId),
           logAppended: () => void feed.poke(),
-          disconnected: () => verifier.cache.disable(),
-          connected: () => {
-            verifier.cache.enable();
-            void feed.poke();
-          },
+          disconnected: () => verifier.cache.distrust(),
+          connected: () => void feed.poke(),
+          confirmed: (sentAt) => verifier.cache.confirm(sentAt, stalenessMs),
         },
         logger,
+        { heartbeatMs: Math.max(10, Math.floor(stalenessMs / 4)), silentMs: Math.max(3 * stalenessMs, 2000) },
       )
     : null;
   if (listener) {
-    verifier.cache.disable();
+    verifier.cache.distrust();
     await listener.start();
   }
-  const checkIntegrity = singleFlight(() => checkLogIntegrity(db, now));
+  // Reads that fold or walk the log run in short slices through one small queue, so
+  // one tenant looping them cannot starve verifications or other tenants (heavy-work.ts).
+  const heavyWork = new HeavyWork({ concurrency: 1, maxWaiting: 20 });
+  const integrity = new IntegrityChecker(db, { now, slices: heavyWork.slice });
+  const checkIntegrity = ({ full }: { full: boolean }) => {
+    heavyWork.admit();
+    return integrity.check(full);
+  };
   const fastPath = options.fastPath === false ? null : createVerifyFastPath({ schema, authenticate, verifier });
   let fastPathAnswers = 0;
 
@@ -120,16 +164,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     graphiql: production
       ? false
       : { title: 'API key service', headers: options.graphiqlToken ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }) : undefined },
-    maskedErrors: { maskError: createMaskError(logger) },
+    maskedErrors: { maskError: createMaskError(logger, (error) => databaseHealth.failed(error)) },
     plugins: [
       queryLimitsPlugin(production),
       ...((options.introspection ?? !production) ? [] : [disableIntrospectionPlugin()]),
       errorResponsePlugin(),
     ],
-    context: async ({ request, requestId, client }) => {
+    context: async ({ request, requestId, client, principal: authenticated }) => {
       try {
-        const principal = await authenticate(request.headers.get('authorization'));
-        return createGraphQLContext({ db, verifier, feed, afterCommit, now, principal, client, requestId, checkIntegrity, ids });
+        const principal = authenticated ?? (await authenticate(request.headers.get('authorization')));
+        return createGraphQLContext({ db, verifier, feed, afterCommit, now, principal, client, requestId, checkIntegrity, heavyWork, ids });
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         throw new GraphQLError(error.message, {
@@ -139,27 +183,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
 
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health') return health(db, res);
-    if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', 'Not found: the API is at /graphql');
-    if (req.method === 'POST') {
-      if (rejectUnboundedBody(req, res)) return;
-      const body = await readBody(req);
-      const answered = fastPath?.(req, res, body) ?? false;
-      if (answered === true || (answered !== false && (await answered))) {
-        fastPathAnswers++;
-        return;
-      }
-      // yoga reads an already-consumed body from req.body.
-      (req as IncomingMessage & { body?: Buffer }).body = body;
-    }
-    return yoga(req, res, { requestId, client: clientInfoOf(req, options.trustProxy ?? false) });
+  const handle = createRequestHandler({
+    logger,
+    authenticate,
+    fastPath,
+    onFastPathAnswer: () => fastPathAnswers++,
+    servesGraphiQL: !production,
+    yoga: (req, res, context) => yoga(req, res, { ...context, client: clientInfoOf(req, options.trustProxy ?? 0) }),
+    liveness: answerLiveness,
+    readiness: (res) => answerReadiness(res, { db, health: databaseHealth, changesLive: listener ? () => verifier.cache.trusted : null }),
   });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  const server = createServer(handle);
+  // A client that connects and sends garbage, or nothing, is answered or dropped, never a crash.
+  server.on('clientError', (error, socket) => {
+    if (socket.writable && !(error as { code?: string }).code?.startsWith('ERR_HTTP_REQUEST_TIMEOUT')) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    socket.destroy();
+  });
+  // A body that stops arriving ends the request after requestTimeoutMs (readBody then rejects).
+  server.requestTimeout = options.requestTimeoutMs ?? 30_000;
+  server.headersTimeout = Math.min(10_000, server.requestTimeout);
   const connections = trackConnections(server);
 
   await new Promise<void>((resolve, reject) => {
@@ -197,78 +239,4 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await db.destroy();
     },
   };
-}
-
-/**
- * Counts requests in flight per socket, so shutdown can close each socket as soon
- * as it is idle. Node 20's closeIdleConnections() skips a socket that never sent a
- * request, and fetch clients leave such sockets behind after an aborted stream.
- */
-function trackConnections(server: Server) {
-  const busy = new Map<Socket, number>();
-  let closing = false;
-  const closeIfIdle = (socket: Socket) => {
-    if (closing && !busy.get(socket)) socket.destroy();
-  };
-  server.on('connection', (socket: Socket) => {
-    busy.set(socket, 0);
-    socket.once('close', () => busy.delete(socket));
-    closeIfIdle(socket);
-  });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    busy.set(req.socket, (busy.get(req.socket) ?? 0) + 1);
-    res.once('close', () => {
-      busy.set(req.socket, (busy.get(req.socket) ?? 1) - 1);
-      closeIfIdle(req.socket);
-    });
-  });
-  return {
-    closeWhenIdle() {
-      closing = true;
-      for (const socket of busy.keys()) closeIfIdle(socket);
-    },
-  };
-}
-
-/** Callers while a run is in flight share its result: a full log walk is not repeated per request. */
-function singleFlight<T>(run: () => Promise<T>): () => Promise<T> {
-  let running: Promise<T> | null = null;
-  return () => (running ??= run().finally(() => (running = null)));
-}
-
-/** A body must announce its length, within the limit, before any of it is read. */
-function rejectUnboundedBody(req: IncomingMessage, res: ServerResponse): boolean {
-  const length = Number(req.headers['content-length']);
-  if (req.headers['content-length'] === undefined || !Number.isFinite(length)) {
-    sendError(res, 411, 'LENGTH_REQUIRED', 'Send a Content-Length header');
-    return true;
-  }
-  if (length > MAX_BODY_BYTES) {
-    sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-    return true;
-  }
-  return false;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
-}
-
-async function health(db: Db, res: ServerResponse): Promise<void> {
-  try {
-    await sql`select 1`.execute(db);
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-  } catch {
-    res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"unavailable"}');
-  }
 }

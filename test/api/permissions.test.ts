@@ -180,7 +180,7 @@ describe('permissions, per operation and principal', () => {
     },
     {
       name: 'auditIntegrity',
-      needs: ['audit:read'],
+      needs: ['operator'],
       byKeyId: false,
       async run(server, token) {
         const body = await server.gql(`{ auditIntegrity { ok } }`, {}, { token });
@@ -208,15 +208,17 @@ describe('permissions, per operation and principal', () => {
     { name: `everything on ${OTHER} only`, perms: { [OTHER]: [...PERMISSIONS] } },
     { name: 'everything on "*"', perms: { '*': [...PERMISSIONS] } },
     { name: 'keys:verify on "*" (a gateway)', perms: { '*': ['keys:verify'] } },
+    { name: 'operator on "*" only', perms: { '*': ['operator'] } },
+    { name: 'audit:read on "*" (no operator)', perms: { '*': ['audit:read'] } },
     { name: 'no permissions at all', perms: {} },
   ];
 
   /** What a principal should get: allowed with every needed permission; else NotFound where it cannot see the project. */
   function expected(operation: Operation, perms: Record<string, Permission[]>): Outcome {
+    // The chain spans every tenant's events: only an operator (on "*") may check it.
+    if (operation.name === 'auditIntegrity') return perms['*']?.includes('operator') ? 'allowed' : 'forbidden';
     const held = new Set([...(perms[PROJECT] ?? []), ...(perms['*'] ?? [])]);
     if (operation.needs.every((permission) => held.has(permission))) return 'allowed';
-    // The chain spans every project's events: audit:read anywhere may check it.
-    if (operation.name === 'auditIntegrity') return Object.values(perms).some((granted) => granted.includes('audit:read')) ? 'allowed' : 'forbidden';
     if (operation.name === 'verifyApiKey') {
       return Object.values(perms).some((granted) => granted.includes('keys:verify')) ? 'not-found' : 'forbidden';
     }
