@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import type { AuthConfig } from '../auth/authenticate';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type AuthConfig } from '../auth/authenticate';
 import { loadOrCreateDevelopmentSecret } from '../auth/development-secret';
 import { isPostgresUrl, sqliteFileFromUrl } from '../store/database';
 
@@ -12,8 +12,11 @@ export interface ServerConfig {
   logLevel: string;
   production: boolean;
   auth: AuthConfig;
-  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
-  trustProxy: boolean;
+  /**
+   * How many proxies you run in front of the service (TRUST_PROXY); the client
+   * address is read from X-Forwarded-For that many entries from the right. 0 ignores it.
+   */
+  trustProxy: number;
   introspection: boolean;
   usageRecording: boolean;
   usageFlushMs: number;
@@ -21,6 +24,12 @@ export interface ServerConfig {
   migrateOnStart: boolean;
   /** How often the live audit feed checks for events it was not told of (FEED_POLL_MS). */
   feedPollMs: number;
+  /** Origins whose browser pages may call the API (CORS_ORIGINS); empty: none, no CORS headers at all. */
+  corsOrigins: string[];
+  /** PostgreSQL: how long after a change commits elsewhere a cached key may still answer (CHANGE_STALENESS_MS). */
+  changeStalenessMs: number;
+  /** How long a request may take to arrive whole (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -35,6 +44,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     issuer: env.AUTH_ISSUER || undefined,
     audience: env.AUTH_AUDIENCE || undefined,
     jwksCooldownMs: env.AUTH_JWKS_COOLDOWN_MS ? Number(env.AUTH_JWKS_COOLDOWN_MS) : undefined,
+    maxTokenLifetimeSeconds: positiveInteger('AUTH_MAX_TOKEN_LIFETIME_SECONDS', env.AUTH_MAX_TOKEN_LIFETIME_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
   };
   if (production && !auth.jwtSecret && !auth.jwksUrl) {
     throw new ConfigError('NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL: refusing to start without authentication');
@@ -47,12 +57,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     logLevel: env.LOG_LEVEL ?? 'info',
     production,
     auth,
-    trustProxy: isTrue(env.TRUST_PROXY),
+    trustProxy: proxyHops(env.TRUST_PROXY),
     introspection: env.GRAPHQL_INTROSPECTION === undefined ? !production : isTrue(env.GRAPHQL_INTROSPECTION),
     usageRecording: env.USAGE_RECORDING === undefined ? true : isTrue(env.USAGE_RECORDING),
     usageFlushMs: positiveInteger('USAGE_FLUSH_MS', env.USAGE_FLUSH_MS, 1000),
     migrateOnStart: env.MIGRATE_ON_START === undefined ? true : isTrue(env.MIGRATE_ON_START),
     feedPollMs: positiveInteger('FEED_POLL_MS', env.FEED_POLL_MS, 2000),
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    changeStalenessMs: positiveInteger('CHANGE_STALENESS_MS', env.CHANGE_STALENESS_MS, 1000),
+    requestTimeoutMs: positiveInteger('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 30_000),
   };
 }
 
@@ -67,11 +80,50 @@ export function resolveAuthConfig(config: ServerConfig): AuthConfig {
   return { ...config.auth, jwtSecret: loadOrCreateDevelopmentSecret(dataDirectory) };
 }
 
+/**
+ * CORS_ORIGINS: comma-separated origins, each exactly as a browser sends it in Origin
+ * (scheme, lowercase host, port unless the default; no path, not even "/"), since
+ * they are compared as strings. "*" is refused: a wildcard would let any site's
+ * pages read whatever a token they hold can see.
+ */
+function corsOrigins(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  return value.split(',').map((entry) => {
+    const origin = entry.trim();
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // refused below
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+      throw new ConfigError(
+        `CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (http or https, no path, no trailing slash, lowercase), not "${origin}"`,
+      );
+    }
+    return origin;
+  });
+}
+
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new ConfigError(`${name} must be a positive whole number`);
   return number;
+}
+
+const MAX_PROXY_HOPS = 10;
+
+/**
+ * TRUST_PROXY: yes/true means one proxy, no/false none, or a count. Anything else
+ * stops the server: a typo here would silently trust, or distrust, every address.
+ */
+function proxyHops(value: string | undefined): number {
+  const setting = value?.trim().toLowerCase() ?? '';
+  if (setting === '' || setting === 'false' || setting === 'no') return 0;
+  if (setting === 'true' || setting === 'yes') return 1;
+  if (/^\d{1,2}$/.test(setting) && Number(setting) <= MAX_PROXY_HOPS) return Number(setting);
+  throw new ConfigError(`TRUST_PROXY must be true, false, yes, no, or the number of proxies in front of the service (0-${MAX_PROXY_HOPS})`);
 }
 
 function isTrue(value: string | undefined): boolean {

@@ -13,6 +13,7 @@ import { AuditFeed } from '../feed/audit-feed';
 import type { StoredEvent } from '../../events/event-envelope';
 import { IntegrityChecker } from '../store/log-integrity';
 import { HeavyWork } from './heavy-work';
+import { corsFor, isLoopbackRequest } from './browser-access';
 import { clientInfoOf, type ClientInfo } from './client-info';
 import { createMaskError } from './mask-error';
 import { trackConnections } from './connection-tracker';
@@ -37,8 +38,10 @@ export interface ServerOptions {
   /** Proxies you run in front of the service (true: one); X-Forwarded-For is read only from them. */
   trustProxy?: number | boolean;
   introspection?: boolean;
-  /** Prefilled in GraphiQL's header editor (development only). */
+  /** Prefilled in GraphiQL's header editor (development only), for requests from this machine alone (see isLoopbackRequest). */
   graphiqlToken?: string;
+  /** Origins whose browser pages may call the API (exact, as sent in Origin); default none: no CORS headers. */
+  corsOrigins?: string[];
   logger?: Logger;
   now?: () => Date;
   /** Called once per SQL statement; used by tests to count what a request costs. */
@@ -153,7 +156,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     heavyWork.admit();
     return integrity.check(full);
   };
-  const fastPath = options.fastPath === false ? null : createVerifyFastPath({ schema, authenticate, verifier });
+  const verifyFastPath = options.fastPath === false ? null : createVerifyFastPath({ schema, authenticate, verifier });
+  // The fast path writes no CORS headers: a listed origin's page is answered by yoga, which does.
+  const corsOrigins = options.corsOrigins ?? [];
+  const fastPath: typeof verifyFastPath =
+    verifyFastPath && corsOrigins.length > 0
+      ? (req, res, body) => (corsOrigins.includes(req.headers.origin ?? '') ? false : verifyFastPath(req, res, body))
+      : verifyFastPath;
   let fastPathAnswers = 0;
 
   const yoga = createYoga<RequestContext>({
@@ -161,9 +170,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: false,
+    cors: corsFor(corsOrigins),
+    // The development token only for a page asked for on this machine: DNS rebinding
+    // would otherwise hand it to any site whose page can reach 127.0.0.1.
     graphiql: production
       ? false
-      : { title: 'API key service', headers: options.graphiqlToken ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }) : undefined },
+      : (request) => ({
+          title: 'API key service',
+          headers:
+            options.graphiqlToken && isLoopbackRequest(request) ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }) : undefined,
+        }),
     maskedErrors: { maskError: createMaskError(logger, (error) => databaseHealth.failed(error)) },
     plugins: [
       queryLimitsPlugin(production),
