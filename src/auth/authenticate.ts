@@ -15,6 +15,11 @@ export interface AuthConfig {
    * made-up kids cannot turn into a flood of requests to the identity provider.
    */
   jwksCooldownMs?: number;
+  /**
+   * The furthest a token's exp may lie beyond now (default 30 days). A token that
+   * never expires cannot be revoked by waiting; a leaked one would work for good.
+   */
+  maxTokenLifetimeSeconds?: number;
 }
 
 export class AuthenticationError extends Error {
@@ -22,6 +27,12 @@ export class AuthenticationError extends Error {
 }
 
 const CLOCK_SKEW_SECONDS = 30;
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600;
+
+const CLAIM_RULES = {
+  sub: 'it must be 1-200 visible characters, with no control or invisible formatting characters',
+  perms: 'it must map project ids to lists of permissions',
+} as const;
 
 export interface Authenticate {
   (authorization: string | null | undefined): Promise<Principal>;
@@ -46,6 +57,7 @@ interface VerifiedToken {
  */
 export function createAuthenticator(config: AuthConfig): Authenticate {
   const [key, algorithms] = verificationKey(config);
+  const maxLifetimeSeconds = config.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   const verified = new Map<string, VerifiedToken>();
   const tokenOf = (authorization: string | null | undefined) => /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '')?.[1];
   const fromCache = (token: string) => {
@@ -62,7 +74,7 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
     if (!token) throw new AuthenticationError('Send a bearer token: Authorization: Bearer <JWT>');
     const cached = fromCache(token);
     if (cached) return cached;
-    let payload: { exp?: number; nbf?: number };
+    let payload: { exp?: number; nbf?: number; sub?: unknown; perms?: unknown };
     try {
       ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
         algorithms,
@@ -75,9 +87,10 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
       // jose's reason (expired, bad signature, wrong audience…) stays on the server side.
       throw new AuthenticationError('The bearer token is invalid or expired');
     }
+    checkLifetime(payload.exp!, maxLifetimeSeconds);
     const claimed = principalFromClaims(payload);
-    if (!claimed) throw new AuthenticationError('The bearer token lacks a valid sub or perms claim');
-    const principal = { ...claimed, expiresAt: (payload.exp! + CLOCK_SKEW_SECONDS) * 1000 };
+    if ('invalid' in claimed) throw new AuthenticationError(`The bearer token's ${claimed.invalid} claim is invalid: ${CLAIM_RULES[claimed.invalid]}`);
+    const principal = { ...claimed.principal, expiresAt: (payload.exp! + CLOCK_SKEW_SECONDS) * 1000 };
     if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
     verified.set(token, {
       principal,
@@ -92,6 +105,14 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
       return token ? fromCache(token) : undefined;
     },
   });
+}
+
+/** jose checks that exp has not passed; this, that it is not too far off (exp: 1e300 included). */
+function checkLifetime(exp: number, maxLifetimeSeconds: number): void {
+  const latest = Date.now() / 1000 + maxLifetimeSeconds + CLOCK_SKEW_SECONDS;
+  if (!(exp <= latest)) {
+    throw new AuthenticationError(`The bearer token expires too far in the future: tokens may last at most ${maxLifetimeSeconds} seconds`);
+  }
 }
 
 function verificationKey(config: AuthConfig): [Uint8Array | JWTVerifyGetKey, string[]] {

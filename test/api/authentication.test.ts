@@ -56,6 +56,48 @@ describe('authentication with a shared HS256 secret', () => {
     await expectUnauthenticated(response);
   });
 
+  const withSub = (sub: string) => new SignJWT({ perms }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime(now() + 60).sign(secretKey);
+
+  it.each([
+    ['a NUL', 'ali\u0000ce'],
+    ['an ANSI escape', '\u001b[31malice'],
+    ['a right-to-left override', 'alice\u202Eecila'],
+    ['a left-to-right embedding', '\u202Aalice'],
+    ['a first-strong isolate', 'alice\u2068'],
+    ['a zero-width space', 'ali\u200Bce'],
+    ['a right-to-left mark', 'alice\u200F'],
+    ['a byte order mark', '\uFEFFalice'],
+    ['only spaces', '   '],
+    ['only a newline and tabs', '\n\t\t'],
+    ['201 characters', 'a'.repeat(201)],
+    ['201 emoji', '🔑'.repeat(201)],
+  ])('rejects a sub with %s: 401, the sub claim is invalid', async (_case, sub) => {
+    const response = await server.post(QUERY, { token: await withSub(sub) });
+    const text = await response.clone().text();
+    await expectUnauthenticated(response);
+    expect(JSON.parse(text).errors[0].message).toMatch(/sub claim is invalid/);
+  });
+
+  it('accepts a sub of 200 characters counted as a person would, emoji and right-to-left scripts included', async () => {
+    for (const sub of ['a'.repeat(200), '🔑'.repeat(200), 'مستخدم', 'Zoë Ångström']) {
+      const token = await withSub(sub);
+      expect((await server.post(QUERY, { token })).status).toBe(200);
+    }
+  });
+
+  it('rejects a token that expires too far in the future (default 30 days), however it is written', async () => {
+    const expiringIn = (seconds: number) => new SignJWT({ perms }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setExpirationTime(now() + seconds).sign(secretKey);
+    const forever = await new SignJWT({ perms, exp: 1e300 }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').sign(secretKey);
+    for (const token of [await expiringIn(31 * 86_400), await expiringIn(10 * 365 * 86_400), forever]) {
+      const response = await server.post(QUERY, { token });
+      const text = await response.clone().text();
+      await expectUnauthenticated(response);
+      expect(JSON.parse(text).errors[0].message).toMatch(/expires too far in the future/);
+    }
+    // Within the limit, clock skew included, the token is fine.
+    expect((await server.post(QUERY, { token: await expiringIn(30 * 86_400 + 10) })).status).toBe(200);
+  });
+
   it('tolerates a small clock skew on exp', async () => {
     const token = await new SignJWT({ perms }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setExpirationTime(now() - 5).sign(secretKey);
     const response = await server.post(QUERY, { token });
@@ -76,6 +118,20 @@ describe('issuer and audience, when configured', () => {
     await expectUnauthenticated(await server.post(QUERY, { token: await sign('https://evil.example', 'api-keys') }));
     await expectUnauthenticated(await server.post(QUERY, { token: await sign('https://id.example', 'other-api') }));
     await expectUnauthenticated(await server.post(QUERY, { token: await sign() }));
+  });
+});
+
+describe('a shorter maximum token lifetime, when configured', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ auth: { jwtSecret: TEST_JWT_SECRET, maxTokenLifetimeSeconds: 3600 } });
+  });
+  afterAll(() => server.close());
+
+  it('accepts tokens up to that lifetime and rejects longer ones', async () => {
+    const sign = (expiresIn: number) => signToken(TEST_JWT_SECRET, { sub: 'a', perms, expiresIn });
+    expect((await server.post(QUERY, { token: await sign(3600) })).status).toBe(200);
+    await expectUnauthenticated(await server.post(QUERY, { token: await sign(2 * 3600) }));
   });
 });
 
