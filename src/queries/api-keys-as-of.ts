@@ -6,6 +6,7 @@ import { jsonInteger, jsonText } from './json-fields';
 import { statusAt } from '../domain/key-status';
 import type { KeyStatus } from '../../events/key-events';
 import type { Db } from '../store/database';
+import { unlimitedSlices, type SliceRunner } from '../server/heavy-work';
 import { toStoredEvent } from '../store/event-store';
 import type { ApiKeyFilter, ApiKeyRow } from './api-key-queries';
 
@@ -13,34 +14,53 @@ import type { ApiKeyFilter, ApiKeyRow } from './api-key-queries';
 // read from the current projection. The projection serves only as the index of
 // which keys a project has ever had (keys are never removed from it).
 
+/** Keys folded per step: two statements over this many streams stay short (a few ms on a quiet history). */
+const FOLD_CHUNK = 50;
+
 /**
  * The keys among `keyIds` as they were at `asOf`; a key not yet generated then is
  * absent. Lifecycle events (a handful per key) are folded in memory; usage events
  * (one per flush window, so possibly very many) are added up by the database.
+ * Runs as slices of FOLD_CHUNK keys, each statement its own slice, so the event
+ * loop turns (and other requests run) between them; a server passes its
+ * heavy-work limiter as `slices`.
  */
-export async function findApiKeysAsOf(db: Db, keyIds: readonly string[], asOf: Date): Promise<Map<string, ApiKeyRow>> {
-  if (keyIds.length === 0) return new Map();
-  const until = asOf.toISOString();
-  const lifecycleRows = await db
-    .selectFrom('events')
-    .selectAll()
-    .where('stream_id', 'in', keyIds.map(lifecycleStreamId))
-    .where('recorded_at', '<=', until)
-    .orderBy('position')
-    .execute();
-  const lifecycle = new Map<string, StoredEvent[]>();
-  for (const event of lifecycleRows.map(toStoredEvent)) {
-    const events = lifecycle.get(event.data.keyId);
-    if (events) events.push(event);
-    else lifecycle.set(event.data.keyId, [event]);
-  }
-  const usage = await usageTotalsAsOf(db, [...lifecycle.keys()], until);
+export async function findApiKeysAsOf(db: Db, keyIds: readonly string[], asOf: Date, slices: SliceRunner = unlimitedSlices): Promise<Map<string, ApiKeyRow>> {
   const keys = new Map<string, ApiKeyRow>();
-  for (const [keyId, events] of lifecycle) {
-    const row = foldApiKeyRow(events, usage.get(keyId) ?? null);
-    if (row) keys.set(keyId, { ...row, asOf });
+  for (let i = 0; i < keyIds.length; i += FOLD_CHUNK) {
+    for (const [keyId, row] of await foldChunk(db, keyIds.slice(i, i + FOLD_CHUNK), asOf, slices)) keys.set(keyId, row);
   }
   return keys;
+}
+
+async function foldChunk(db: Db, keyIds: readonly string[], asOf: Date, slices: SliceRunner): Promise<Map<string, ApiKeyRow>> {
+  const until = asOf.toISOString();
+  const lifecycle = await slices(async () => {
+    const rows = await db
+      .selectFrom('events')
+      .selectAll()
+      .where('stream_id', 'in', keyIds.map(lifecycleStreamId))
+      .where('recorded_at', '<=', until)
+      .orderBy('position')
+      .execute();
+    const byKey = new Map<string, StoredEvent[]>();
+    for (const event of rows.map(toStoredEvent)) {
+      const events = byKey.get(event.data.keyId);
+      if (events) events.push(event);
+      else byKey.set(event.data.keyId, [event]);
+    }
+    return byKey;
+  });
+  if (lifecycle.size === 0) return new Map();
+  return slices(async () => {
+    const usage = await usageTotalsAsOf(db, [...lifecycle.keys()], until);
+    const keys = new Map<string, ApiKeyRow>();
+    for (const [keyId, events] of lifecycle) {
+      const row = foldApiKeyRow(events, usage.get(keyId) ?? null);
+      if (row) keys.set(keyId, { ...row, asOf });
+    }
+    return keys;
+  });
 }
 
 /** Sums of the KeyUsed events of each key's usage stream recorded up to `until`. */
@@ -69,7 +89,11 @@ async function usageTotalsAsOf(db: Db, keyIds: string[], until: string): Promise
   return totals;
 }
 
-const MAX_CANDIDATE_BATCH = 500;
+/**
+ * Most candidates rebuilt per round. Small, so a sparse filter costs many short
+ * rounds (each a few slices) rather than a few long statements.
+ */
+const MAX_CANDIDATE_BATCH = 100;
 
 /**
  * A page of a project's keys as they were at `asOf`, newest first. Filters apply to
@@ -82,6 +106,7 @@ export async function listProjectApiKeysAsOf(
   filter: ApiKeyFilter,
   page: { limit: number; beforePosition: number | null },
   asOf: Date,
+  slices: SliceRunner = unlimitedSlices,
 ): Promise<ApiKeyRow[]> {
   const found: ApiKeyRow[] = [];
   const at = asOf.toISOString();
@@ -102,9 +127,9 @@ export async function listProjectApiKeysAsOf(
     else query = query.where((eb) => eb.or([eb('deleted_at', 'is', null), eb('deleted_at', '>', at)]));
     if (filter.status === 'EXPIRED') query = query.where('expires_at', '<=', at);
     if (filter.expiresBefore) query = query.where('expires_at', '<', filter.expiresBefore.toISOString());
-    const candidates = await query.orderBy('created_position', 'desc').limit(batch).execute();
+    const candidates = await slices(() => query.orderBy('created_position', 'desc').limit(batch).execute());
     if (candidates.length === 0) break;
-    const keys = await findApiKeysAsOf(db, candidates.map((candidate) => candidate.id), asOf);
+    const keys = await findApiKeysAsOf(db, candidates.map((candidate) => candidate.id), asOf, slices);
     for (const candidate of candidates) {
       const key = keys.get(candidate.id);
       if (key && matchesFilter(key, filter, asOf) && found.length < page.limit) found.push(key);
