@@ -13,6 +13,12 @@ try {
   process.exit(1);
 }
 const logger = pino({ level: config.logLevel });
+// Last resort. Every path handles its own errors (request handler, fast path,
+// pool, listener, usage flusher, feed); if one is missed anyway, it is logged with
+// what is known and the service goes on: one bad request or a dropped connection
+// must not take down the service every other request depends on. Only a signal ends it.
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (bug: it should have been handled where it arose)'));
+process.on('uncaughtException', (error, origin) => logger.error({ err: error, origin }, 'uncaught exception (bug: it should have been handled where it arose)'));
 const auth = resolveAuthConfig(config);
 
 // In development the server signs a token for a demo project, so the README works as written.

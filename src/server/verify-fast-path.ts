@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Kind, parse, validate, type FieldNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { Authenticate } from '../auth/authenticate';
 import { hasPermissionAnywhere } from '../auth/principal';
 import { encodeGlobalID } from '../graphql/global-id';
@@ -23,6 +24,7 @@ interface CompiledVerify {
 }
 
 const MAX_QUERY_LENGTH = 2000;
+/** Distinct verify documents kept compiled; gateways send a handful, so the least used go first. */
 const MAX_COMPILED = 1000;
 
 export interface FastPathDeps {
@@ -35,18 +37,24 @@ export interface FastPathDeps {
  * Returns a handler that answers the request and gives true, or gives false without
  * touching the response. With the token and the key already cached it answers
  * synchronously: no promise, no microtask, nothing but the work itself.
+ *
+ * The token is checked before the document is even parsed, and a compiled
+ * document is kept only once it has answered an authenticated request: anonymous
+ * senders of made-up documents can neither learn about the schema here nor fill
+ * the cache and push out the gateways' own documents.
  */
 export function createVerifyFastPath({ schema, authenticate, verifier }: FastPathDeps) {
-  const compiled = new Map<string, CompiledVerify | null>();
+  const compiled = new LRUCache<string, CompiledVerify>({ max: MAX_COMPILED });
 
-  function compiledFor(query: string): CompiledVerify | null {
-    let entry = compiled.get(query);
-    if (entry === undefined) {
-      entry = compile(schema, query);
-      // Only well-formed verify documents are kept, and they hold no literal secret (see compile).
-      if (entry && compiled.size < MAX_COMPILED) compiled.set(query, entry);
-    }
-    return entry;
+  /** The compiled document and the secret it carries; null when this is not exactly a verification. */
+  function verificationIn(query: string, variables: unknown, operationName: unknown) {
+    const known = compiled.get(query);
+    const operation = known ?? compile(schema, query);
+    if (!operation || (operationName != null && operationName !== operation.operationName)) return null;
+    const secret = operation.secretOf(variables);
+    if (secret === undefined) return null;
+    // Kept once answered: remember() is called after the answer is written.
+    return { operation, secret, remember: () => known ?? compiled.set(query, operation) };
   }
 
   return function tryVerifyFastPath(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean | Promise<boolean> {
@@ -60,31 +68,46 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     }
     if (typeof request !== 'object' || request === null || Array.isArray(request) || request.extensions !== undefined) return false;
     const { query, variables, operationName } = request;
-    if (typeof query !== 'string' || !query.includes('verifyApiKey')) return false;
-    const operation = compiledFor(query);
-    if (!operation || (operationName != null && operationName !== operation.operationName)) return false;
-    const secret = operation.secretOf(variables);
-    if (secret === undefined) return false;
+    if (typeof query !== 'string' || !query.includes('verifyApiKey') || query.length > MAX_QUERY_LENGTH) return false;
 
     const principal = authenticate.cached(req.headers.authorization);
-    if (principal) {
-      if (!hasPermissionAnywhere(principal, 'keys:verify')) return false; // the general path answers FORBIDDEN
-      const cached = verifier.verifyFromCache(secret, principal);
-      if (cached) return answer(res, contentType, operation.serialize(cached));
-    }
-    return verifyAfterWaiting(req, res, contentType, operation, secret);
+    if (!principal) return verifyAfterWaiting(req, res, contentType, query, variables, operationName);
+    // Without keys:verify anywhere the general path answers FORBIDDEN.
+    if (!hasPermissionAnywhere(principal, 'keys:verify')) return false;
+    const verification = verificationIn(query, variables, operationName);
+    if (!verification) return false;
+    const cached = verifier.verifyFromCache(verification.secret, principal);
+    if (!cached) return verifyAfterWaiting(req, res, contentType, query, variables, operationName);
+    answer(res, contentType, verification.operation.serialize(cached));
+    verification.remember();
+    return true;
   };
 
-  /** The same, when the token or the key must first be read. */
-  async function verifyAfterWaiting(req: IncomingMessage, res: ServerResponse, contentType: string, operation: CompiledVerify, secret: string) {
+  /**
+   * The same, when the token or the key must first be read. Any failure (a bad
+   * token, a database that cannot answer) hands the request to the general path,
+   * which answers it with the typed error: 401, or 503 UNAVAILABLE at once (the
+   * verifier does not retry a database that just failed).
+   */
+  async function verifyAfterWaiting(req: IncomingMessage, res: ServerResponse, contentType: string, query: string, variables: unknown, operationName: unknown) {
     let principal;
     try {
       principal = await authenticate(req.headers.authorization);
     } catch {
-      return false; // the general path answers 401
+      return false;
     }
     if (!hasPermissionAnywhere(principal, 'keys:verify')) return false;
-    return answer(res, contentType, operation.serialize(await verifier.verify(secret, principal)));
+    const verification = verificationIn(query, variables, operationName);
+    if (!verification) return false;
+    let result;
+    try {
+      result = await verifier.verify(verification.secret, principal);
+    } catch {
+      return false;
+    }
+    answer(res, contentType, verification.operation.serialize(result));
+    verification.remember();
+    return true;
   }
 }
 
@@ -104,7 +127,6 @@ function responseContentType(req: IncomingMessage): string | null {
 
 /** Compiles a document that is exactly one valid verifyApiKey mutation, or returns null. */
 function compile(schema: GraphQLSchema, query: string): CompiledVerify | null {
-  if (query.length > MAX_QUERY_LENGTH) return null;
   let document;
   try {
     document = parse(query, { noLocation: true });

@@ -11,6 +11,11 @@ export interface DatabaseOptions {
   onQuery?: (sql: string) => void;
   /** Apply migrations on open (default true). */
   migrate?: boolean;
+  /**
+   * Told of connection errors that belong to no query (PostgreSQL dropped an idle
+   * connection). Without a listener they would be uncaught exceptions.
+   */
+  onConnectionError?: (error: Error) => void;
 }
 
 export type Db = Kysely<Database>;
@@ -21,7 +26,7 @@ export type Db = Kysely<Database>;
  */
 export async function openDatabase(databaseUrl: string, options: DatabaseOptions = {}): Promise<Db> {
   const db = new Kysely<Database>({
-    dialect: isPostgresUrl(databaseUrl) ? postgresDialect(databaseUrl) : sqliteDialect(databaseUrl),
+    dialect: isPostgresUrl(databaseUrl) ? postgresDialect(databaseUrl, options.onConnectionError) : sqliteDialect(databaseUrl),
     log: (event) => {
       if (event.level === 'query') options.onQuery?.(event.query.sql);
     },
@@ -52,8 +57,29 @@ export function postgresConfig(databaseUrl: string): pg.ClientConfig {
 // counts here stay far below 2^53, so they are read as numbers.
 pg.types.setTypeParser(20, Number);
 
-function postgresDialect(databaseUrl: string) {
-  return new PostgresDialect({ pool: new pg.Pool({ ...postgresConfig(databaseUrl), max: 10 }) });
+/** How long a request waits for a pooled connection before the database counts as unavailable. */
+const CONNECT_TIMEOUT_MS = 1000;
+
+function postgresDialect(databaseUrl: string, onConnectionError?: (error: Error) => void) {
+  const pool = new pg.Pool({
+    ...postgresConfig(databaseUrl),
+    max: 10,
+    // A restarting server refuses or hangs new connections: fail within a second, don't queue forever.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+  });
+  // An idle client whose backend was terminated (restart, failover) emits 'error' here;
+  // the pool discards it and the next query connects afresh.
+  pool.on('error', (error) => onConnectionError?.(error));
+  return new OriginalErrorPostgresDialect({ pool });
+}
+
+class OriginalErrorPostgresDialect extends PostgresDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    keepOriginalErrorOnRollback(driver);
+    return driver;
+  }
 }
 
 function sqliteDialect(databaseUrl: string) {
@@ -64,7 +90,10 @@ function sqliteDialect(databaseUrl: string) {
   // FULL: with WAL, every commit is fsynced before it returns, so an event is
   // durable by the time the mutation that appended it answers.
   sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('busy_timeout = 5000');
+  // No busy wait inside SQLite: better-sqlite3 is synchronous, so a wait there would
+  // freeze the event loop (every request, cached verifications too) while another
+  // process holds the write lock. Writers retry asynchronously instead (below).
+  sqlite.pragma('busy_timeout = 0');
   return new WriteLockingSqliteDialect({ database: withStatementCache(sqlite) });
 }
 
@@ -94,18 +123,49 @@ function withStatementCache(sqlite: SQLite.Database, maxStatements = 500) {
   };
 }
 
+/** How long a writer waits for another process's write lock before the database counts as unavailable. */
+const WRITE_LOCK_WAIT_MS = 5000;
+
 /**
  * Every transaction we open writes, so it takes SQLite's write lock up front
  * (BEGIN IMMEDIATE). A deferred BEGIN would read first and then fail with
  * SQLITE_BUSY when another process committed in between; this way a second
- * writer waits (busy_timeout), then sees the new version and gets a Conflict.
+ * writer waits, then sees the new version and gets a Conflict. The wait is a
+ * loop of short timers, never SQLite's own busy wait, so the event loop runs on.
  */
 class WriteLockingSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     const driver = super.createDriver();
     driver.beginTransaction = async (connection) => {
-      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      const deadline = Date.now() + WRITE_LOCK_WAIT_MS;
+      for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+        try {
+          await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+          return;
+        } catch (error) {
+          if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY') || Date.now() + pause > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, pause));
+        }
+      }
     };
+    keepOriginalErrorOnRollback(driver);
     return driver;
   }
+}
+
+/**
+ * When a statement fails because the disk is full or I/O failed, SQLite has often
+ * rolled the transaction back already, and our ROLLBACK then fails with "no
+ * transaction is active". Kysely would throw that instead of the real cause;
+ * the cause is what the caller and the log need, so a failed rollback is swallowed.
+ */
+function keepOriginalErrorOnRollback(driver: Driver): void {
+  const rollback = driver.rollbackTransaction.bind(driver);
+  driver.rollbackTransaction = async (connection) => {
+    try {
+      await rollback(connection);
+    } catch {
+      // The transaction is gone either way; the error being thrown is the one that matters.
+    }
+  };
 }

@@ -139,6 +139,12 @@ export async function readStream(db: Kysely<Database>, streamId: string): Promis
   return rows.map(toStoredEvent);
 }
 
+/** When the last event was recorded (epoch ms); -Infinity for an empty log. */
+export async function logHeadRecordedAt(db: Kysely<Database>): Promise<number> {
+  const head = await db.selectFrom('events').select('recorded_at').orderBy('position', 'desc').limit(1).executeTakeFirst();
+  return head ? Date.parse(head.recorded_at) : -Infinity;
+}
+
 /** Reads the global log in position order, a batch at a time. */
 export async function readAll(db: Kysely<Database>, afterPosition: number, limit: number): Promise<StoredEvent[]> {
   const rows = await db

@@ -134,10 +134,20 @@ const migrations: Record<string, Migration> = {
 
 /** Applies every migration, or those up to and including `target` (tests of the upgrade path). */
 export async function migrateToLatest(db: Kysely<any>, target?: string): Promise<void> {
+  const migrator = await migratorFor(db);
+  const { error } = target ? await migrator.migrateTo(target) : await migrator.migrateToLatest();
+  if (error) throw error;
+}
+
+/** Migrations this build knows that the database has not applied yet (readiness reports them). */
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const known = await (await migratorFor(db)).getMigrations();
+  return known.filter((migration) => !migration.executedAt).map((migration) => migration.name);
+}
+
+async function migratorFor(db: Kysely<any>): Promise<Migrator> {
   // On PostgreSQL Kysely looks for its bookkeeping tables in every schema; name
   // ours, so databases with several schemas (one per tenant, or per test) work.
   const schema = isPostgres(db) ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
-  const { error } = target ? await migrator.migrateTo(target) : await migrator.migrateToLatest();
-  if (error) throw error;
+  return new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
 }

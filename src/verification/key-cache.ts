@@ -16,18 +16,24 @@ export interface CachedKey {
  * Kept exact by the command side: every committed lifecycle event invalidates its
  * key. A fill that started before an invalidation is dropped (the epoch moved), so
  * a deactivation can never be overwritten by an older read.
+ *
+ * With several instances, changes made elsewhere arrive as notifications, and a
+ * notification can be lost silently. So the cache may be trusted only up to a
+ * moment (monotonic ms, performance.now()): each confirmation that the channel
+ * delivered everything sent before some moment extends it (see change-notifications.ts).
+ * Past it, every lookup misses and verification reads the database.
  */
 export class KeyCache {
   private byHash = new Map<string, CachedKey>();
   private hashById = new Map<string, string>();
   private epoch = 0;
-  /** Off while changes could be missed (a lost change listener): every read goes to the database. */
-  private enabled = true;
+  /** performance.now() up to which cached entries may answer; Infinity when this process sees every change. */
+  private trustedUntil = Infinity;
 
   constructor(private readonly maxEntries = 100_000) {}
 
   get(hash: string): CachedKey | undefined {
-    return this.enabled ? this.byHash.get(hash) : undefined;
+    return performance.now() <= this.trustedUntil ? this.byHash.get(hash) : undefined;
   }
 
   /** The epoch to hand back to fill(), taken before reading the database. */
@@ -36,7 +42,7 @@ export class KeyCache {
   }
 
   fill(hash: string, key: CachedKey, readEpoch: number): void {
-    if (readEpoch !== this.epoch || !this.enabled) return;
+    if (readEpoch !== this.epoch) return;
     if (this.byHash.size >= this.maxEntries) this.evictOldest();
     this.byHash.set(hash, key);
     this.hashById.set(key.id, hash);
@@ -50,19 +56,31 @@ export class KeyCache {
     this.hashById.delete(keyId);
   }
 
-  /** Forget everything and stop caching until enable(): changes may have been missed. */
-  disable(): void {
-    this.enabled = false;
-    this.epoch++;
-    this.byHash.clear();
-    this.hashById.clear();
+  /** Forget everything and answer from the cache only after the next confirm(): changes may have been missed. */
+  distrust(): void {
+    this.trustedUntil = -Infinity;
+    this.clear();
   }
 
-  enable(): void {
+  /**
+   * Every change committed before `confirmedAt` (performance.now() ms) has been
+   * applied here, so entries may answer until `confirmedAt + staleMs`. If trust had
+   * already lapsed, what is held is dropped first: it was not kept exact meanwhile.
+   */
+  confirm(confirmedAt: number, staleMs: number): void {
+    if (performance.now() > this.trustedUntil) this.clear();
+    this.trustedUntil = Math.max(this.trustedUntil === Infinity ? -Infinity : this.trustedUntil, confirmedAt + staleMs);
+  }
+
+  /** Whether cached entries answer now (false while changes could have been missed). */
+  get trusted(): boolean {
+    return performance.now() <= this.trustedUntil;
+  }
+
+  private clear(): void {
     this.epoch++;
     this.byHash.clear();
     this.hashById.clear();
-    this.enabled = true;
   }
 
   private evictOldest(): void {

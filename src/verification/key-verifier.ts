@@ -5,6 +5,8 @@ import { statusAtMs, type KeyViewStatus } from '../domain/key-status';
 import { findApiKeyByHash } from '../queries/api-key-queries';
 import { hashSecret, parseSecret } from '../secrets/api-key-secret';
 import type { Db } from '../store/database';
+import { DatabaseUnavailableError } from '../store/database-unavailable';
+import { withTimeout } from '../store/with-timeout';
 import { KeyCache, type CachedKey } from './key-cache';
 import type { UsageRecorder } from './usage-recorder';
 
@@ -19,6 +21,11 @@ export interface VerificationResult {
 const MALFORMED: VerificationResult = { valid: false, code: 'MALFORMED', key: null };
 const NOT_FOUND: VerificationResult = { valid: false, code: 'NOT_FOUND', key: null };
 const OUTCOME_BY_STATUS: Record<KeyViewStatus, UsageOutcome> = { ACTIVE: 'VALID', INACTIVE: 'INACTIVE', EXPIRED: 'EXPIRED', DELETED: 'DELETED' };
+
+/** A verification that must read waits at most this long for the database, then fails closed. */
+const READ_TIMEOUT_MS = 1000;
+/** After a failed read, cache misses fail at once for this long: a dead database is not hammered, and callers are answered fast. */
+const BACKOFF_MS = 500;
 
 /**
  * The one implementation of "is this secret a usable key?", used by the GraphQL
@@ -39,17 +46,28 @@ export class KeyVerifier {
   async verify(secret: string, principal: Principal): Promise<VerificationResult> {
     if (!parseSecret(secret)) return MALFORMED;
     const hash = hashSecret(secret);
-    return this.decide(this.cache.get(hash) ?? (await this.load(hash)), principal);
+    const cached = this.cache.get(hash);
+    return this.decide(cached && this.mayVerify(principal, cached) ? cached : await this.load(hash), principal);
   }
 
   /**
    * The same answer without waiting, when it needs no database read (a malformed
-   * secret, or a cached key); undefined when verify() must read.
+   * secret, or a cached key of the caller's); undefined when verify() must read.
    */
   verifyFromCache(secret: string, principal: Principal): VerificationResult | undefined {
     if (!parseSecret(secret)) return MALFORMED;
     const key = this.cache.get(hashSecret(secret));
-    return key ? this.decide(key, principal) : undefined;
+    return key && this.mayVerify(principal, key) ? this.decide(key, principal) : undefined;
+  }
+
+  /**
+   * A key of a project the caller may not verify for is answered NOT_FOUND, and
+   * only after the same database read an unknown secret costs: if the cache
+   * answered it, its speed would tell a verify-only token which secrets exist in
+   * other projects.
+   */
+  private mayVerify(principal: Principal, key: CachedKey): boolean {
+    return hasPermission(principal, key.projectId, 'keys:verify');
   }
 
   private decide(key: CachedKey | null, principal: Principal): VerificationResult {
@@ -67,9 +85,23 @@ export class KeyVerifier {
     for (const event of events) if (event.type !== 'KeyUsed') this.cache.invalidate(event.data.keyId);
   };
 
+  /** Until then (performance.now() ms), reads are not tried: the last one failed. */
+  private backoffUntil = 0;
+
+  /**
+   * Reads a key by hash, failing closed: any failure, or no answer within
+   * READ_TIMEOUT_MS, is DatabaseUnavailableError (UNAVAILABLE, HTTP 503), never a guess.
+   */
   private async load(hash: string): Promise<CachedKey | null> {
+    if (performance.now() < this.backoffUntil) throw new DatabaseUnavailableError();
     const epoch = this.cache.beginRead();
-    const row = await findApiKeyByHash(this.db, hash);
+    let row;
+    try {
+      row = await withTimeout(findApiKeyByHash(this.db, hash), READ_TIMEOUT_MS);
+    } catch (error) {
+      this.backoffUntil = performance.now() + BACKOFF_MS;
+      throw new DatabaseUnavailableError(undefined, { cause: error });
+    }
     if (!row) return null;
     const key: CachedKey = {
       id: row.id,
@@ -83,3 +115,4 @@ export class KeyVerifier {
     return key;
   }
 }
+

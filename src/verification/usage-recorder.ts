@@ -15,9 +15,17 @@ export interface UsageRecorderOptions {
   now?: () => number;
   /** Write sooner once this many keys have uses waiting. */
   maxBufferedKeys?: number;
+  /**
+   * Hard cap on tallies held in memory (default 100,000). While the database is
+   * unavailable flushes fail and tallies are kept for the next one; past the cap,
+   * uses that would need a new tally are counted as dropped and logged, never held.
+   */
+  maxTallies?: number;
   logger?: Logger;
   /** Told of the events a flush committed, after the commit. */
   afterCommit?: (events: StoredEvent[]) => void;
+  /** Told when a flush fails (its tallies are kept for the next one). */
+  onError?: (error: unknown) => void;
 }
 
 /**
@@ -33,9 +41,18 @@ export class UsageRecorder {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly maxBufferedKeys: number;
+  private readonly maxTallies: number;
+  /** Uses not recorded because the buffer was full, since the last report. */
+  private dropped = 0;
 
   constructor(private readonly db: Db, private readonly options: UsageRecorderOptions) {
     this.maxBufferedKeys = options.maxBufferedKeys ?? 10_000;
+    this.maxTallies = options.maxTallies ?? 100_000;
+  }
+
+  /** Tallies held in memory now. */
+  get bufferedTallies(): number {
+    return this.bufferedKeys;
   }
 
   start(): void {
@@ -48,6 +65,11 @@ export class UsageRecorder {
     if (!byActor) this.buffer.set(keyId, (byActor = new Map()));
     let tally = byActor.get(actor);
     if (!tally) {
+      if (this.bufferedKeys >= this.maxTallies) {
+        this.dropped++;
+        if (byActor.size === 0) this.buffer.delete(keyId);
+        return;
+      }
       byActor.set(actor, (tally = newTally(keyId, projectId, actor, at)));
       if (++this.bufferedKeys >= this.maxBufferedKeys) void this.flush();
     }
@@ -66,6 +88,10 @@ export class UsageRecorder {
   }
 
   private async writeBuffered(): Promise<void> {
+    if (this.dropped > 0) {
+      this.options.logger?.error({ dropped: this.dropped, maxTallies: this.maxTallies }, 'usage buffer full: verifications were answered but not recorded');
+      this.dropped = 0;
+    }
     if (this.buffer.size === 0) return;
     const tallies = [...this.buffer.values()].flatMap((byActor) => [...byActor.values()]);
     this.buffer = new Map();
@@ -90,6 +116,7 @@ export class UsageRecorder {
       // Put the uses back so the next window retries them, merged with newer ones.
       for (const tally of tallies) this.merge(tally);
       this.options.logger?.error({ err: error, keys: tallies.length }, 'usage flush failed; will retry');
+      this.options.onError?.(error);
     }
   }
 
@@ -98,7 +125,10 @@ export class UsageRecorder {
     if (!byActor) this.buffer.set(tally.keyId, (byActor = new Map()));
     const current = byActor.get(tally.actor);
     if (current) mergeTally(current, tally);
-    else {
+    else if (this.bufferedKeys >= this.maxTallies) {
+      this.dropped += tally.count;
+      if (byActor.size === 0) this.buffer.delete(tally.keyId);
+    } else {
       byActor.set(tally.actor, tally);
       this.bufferedKeys++;
     }

@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { AuthenticationError, type Authenticate } from '../auth/authenticate';
+import type { Principal } from '../auth/principal';
+import { sendError } from './http-responses';
+import { IncompleteBodyError, readBody, rejectUnboundedBody } from './request-body';
+import { requestIdOf } from './request-id';
+import { runInRequestScope } from './request-scope';
+
+export interface RequestHandlerDeps {
+  logger: Logger;
+  authenticate: Authenticate;
+  /** Answers a plain verification and gives true, or gives false without touching the response. */
+  fastPath: ((req: IncomingMessage, res: ServerResponse, body: Buffer) => boolean | Promise<boolean>) | null;
+  onFastPathAnswer(): void;
+  /** Whether GET with Accept: text/html serves GraphiQL (which needs no token to load). */
+  servesGraphiQL: boolean;
+  yoga(req: IncomingMessage, res: ServerResponse, context: { requestId: string; principal?: Principal }): unknown;
+  liveness(res: ServerResponse): void;
+  readiness(res: ServerResponse): Promise<void>;
+}
+
+/**
+ * The HTTP entry point. Every request is answered or its socket closed, whatever
+ * fails: nothing a client does, not even going away mid-body, can reject a promise
+ * nobody handles. Authentication comes before GraphQL parses or validates anything,
+ * so without a valid token nothing about the schema is revealed.
+ */
+export function createRequestHandler(deps: RequestHandlerDeps) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    runInRequestScope(requestId, () => route(deps, req, res, requestId)).catch((error: unknown) => {
+      if (error instanceof IncompleteBodyError) {
+        deps.logger.debug({ requestId }, 'client went away before its request body arrived');
+        return void res.destroy();
+      }
+      deps.logger.error({ err: error, requestId }, 'request failed outside GraphQL');
+      if (!res.headersSent && !res.destroyed) sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+      else res.destroy();
+    });
+  };
+}
+
+async function route(deps: RequestHandlerDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/health') return deps.liveness(res);
+  if (path === '/ready') return deps.readiness(res);
+  if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', 'Not found: the API is at /graphql');
+  if (req.method === 'POST') {
+    if (rejectUnboundedBody(req, res)) return;
+    const body = await readBody(req);
+    const answered = deps.fastPath?.(req, res, body) ?? false;
+    if (answered === true || (answered !== false && (await answered))) return deps.onFastPathAnswer();
+    // yoga reads an already-consumed body from req.body.
+    (req as IncomingMessage & { body?: Buffer }).body = body;
+  }
+  let principal: Principal | undefined;
+  if (needsToken(req, deps.servesGraphiQL)) {
+    try {
+      principal = await deps.authenticate(req.headers.authorization);
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) throw error;
+      return sendError(res, 401, error.code, error.message, { 'www-authenticate': 'Bearer' });
+    }
+  }
+  await deps.yoga(req, res, { requestId, principal });
+}
+
+/** Everything but a CORS preflight and the GraphiQL page itself. */
+function needsToken(req: IncomingMessage, servesGraphiQL: boolean): boolean {
+  if (req.method === 'OPTIONS') return false;
+  return !(servesGraphiQL && req.method === 'GET' && req.headers.accept?.includes('text/html'));
+}
