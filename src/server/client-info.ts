@@ -1,17 +1,41 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 
 export interface ClientInfo {
   address: string | null;
   userAgent: string | null;
 }
 
-/** Who is calling, as far as the connection tells; X-Forwarded-For only when a trusted proxy sets it. */
-export function clientInfoOf(req: IncomingMessage, trustProxy: boolean): ClientInfo {
-  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
-  const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
+/**
+ * Who is calling, as far as the connection tells. `trustedProxies` is how many
+ * proxies you run in front of the service (true means one): only then is
+ * X-Forwarded-For read, and only the part our own proxies wrote.
+ */
+export function clientInfoOf(req: IncomingMessage, trustedProxies: number | boolean): ClientInfo {
   const userAgent = req.headers['user-agent'];
   return {
-    address: (first || req.socket.remoteAddress || null)?.slice(0, 100) ?? null,
+    address: (forwardedClient(req, hopsOf(trustedProxies)) ?? req.socket.remoteAddress ?? null)?.slice(0, 100) ?? null,
     userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null,
   };
+}
+
+function hopsOf(trustedProxies: number | boolean): number {
+  if (typeof trustedProxies === 'boolean') return trustedProxies ? 1 : 0;
+  return Number.isInteger(trustedProxies) && trustedProxies > 0 ? trustedProxies : 0;
+}
+
+/**
+ * Each proxy appends the address it saw, so with `hops` proxies of ours the client
+ * is the entry `hops` places from the right; entries further left are whatever the
+ * client sent, and are ignored. Null unless that entry is an IP address.
+ */
+function forwardedClient(req: IncomingMessage, hops: number): string | null {
+  if (hops === 0) return null;
+  const header = req.headers['x-forwarded-for'];
+  if (header === undefined) return null;
+  // Node joins repeated X-Forwarded-For headers with ", ", in the order received.
+  const entries = (Array.isArray(header) ? header.join(',') : header).split(',');
+  if (entries.length < hops) return null;
+  const candidate = entries[entries.length - hops]!.trim();
+  return isIP(candidate) ? candidate : null;
 }
