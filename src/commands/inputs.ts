@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors';
-import { ENVIRONMENT_PATTERN } from '../secrets/api-key-secret';
+import { containsSecretLike, ENVIRONMENT_PATTERN } from '../secrets/api-key-secret';
 
 // Input rules, applied before any command is decided so rejected input writes nothing.
 // Text is NFC-normalised and trimmed; lengths count Unicode code points, so emoji and
@@ -14,7 +14,10 @@ const text = (field: string, max: number) =>
     .string()
     .transform((value) => value.normalize('NFC').trim())
     .refine((value) => !CONTROL_CHARACTERS.test(value), `${field} must not contain control characters`)
-    .refine((value) => codePoints(value) <= max, `${field} must be at most ${max} characters`);
+    .refine((value) => codePoints(value) <= max, `${field} must be at most ${max} characters`)
+    // Names and reasons are kept for good in the log and shown to everyone who reads
+    // it: a secret pasted here by mistake must not be stored (nor quoted back).
+    .refine((value) => !containsSecretLike(value), `${field} must not contain an API key secret`);
 
 export const keyName = text('name', 100).refine((value) => value.length > 0, 'name must not be empty');
 

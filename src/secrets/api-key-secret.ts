@@ -18,6 +18,11 @@ export const MAX_SECRET_LENGTH = 3 + 16 + 1 + BODY_LENGTH + CHECKSUM_LENGTH;
 /** Anything that looks like one of our secrets, even a damaged one, wherever it appears in a text. */
 const SECRET_LIKE = /ak_[a-z][a-z0-9]{1,15}_[0-9A-Za-z]{8,}/g;
 
+/** Whether the text holds anything shaped like one of our secrets (search() ignores the g flag's state). */
+export function containsSecretLike(text: string): boolean {
+  return text.search(SECRET_LIKE) !== -1;
+}
+
 /** Replaces secret-like substrings, so an error can quote what it was sent without echoing a key. */
 export function redactSecrets(text: string): string {
   return text.replace(SECRET_LIKE, (match) => `${match.slice(0, match.indexOf('_', 3) + 1)}[redacted]`);

@@ -56,6 +56,77 @@ describe('hostile input', () => {
     expect(body.data.generateApiKey).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION' });
   });
 
+  // A secret pasted into a name or a reason would be stored for good in the log and
+  // shown to everyone who reads it: such text is refused, and not quoted back.
+  describe('text that looks like one of our secrets', () => {
+    const auditEventCount = async () => {
+      const { body } = await send({ query: `{ project(id: "proj_h") { auditLog(first: 100) { edges { node { type } } } } }` });
+      return body.data.project.auditLog.edges.length as number;
+    };
+    const statusOf = async (id: string) => (await send({ query: `query ($id: ID!) { apiKey(id: $id) { status } }`, variables: { id } })).body.data.apiKey.status;
+    const refusal = (path: string) => ({
+      __typename: 'ValidationError',
+      code: 'VALIDATION',
+      issues: [{ path, message: expect.stringMatching(/must not contain an API key secret/) }],
+    });
+
+    it('in a deactivation reason is a ValidationError; the key stays ACTIVE and the log gains nothing', async () => {
+      const eventsBefore = await auditEventCount();
+      const { body } = await send({
+        query: `mutation ($input: DeactivateApiKeyInput!) { deactivateApiKey(input: $input) { __typename ... on ValidationError { code message issues { path message } } } }`,
+        variables: { input: { id: keyId, reason: `leaked: ${secret} (found in a public repo)` } },
+      });
+      expect(body.data.deactivateApiKey).toMatchObject(refusal('input.reason'));
+      expect(JSON.stringify(body)).not.toContain(secret.slice(8));
+      expect(await statusOf(keyId)).toBe('ACTIVE');
+      expect(await auditEventCount()).toBe(eventsBefore);
+    });
+
+    it.each([
+      ['reactivateApiKey', (s: string) => `back on; was ${s}`],
+      ['deleteApiKey', (s: string) => s],
+      ['deactivateApiKey', (s: string) => `damaged copy ${s.slice(0, 20)}`],
+    ])('in a %s reason is a ValidationError', async (mutation, reason) => {
+      const inputType = `${mutation[0]!.toUpperCase()}${mutation.slice(1)}Input`;
+      const { body } = await send({
+        query: `mutation ($input: ${inputType}!) { r: ${mutation}(input: $input) { __typename ... on ValidationError { code message issues { path message } } } }`,
+        variables: { input: { id: keyId, reason: reason(secret) } },
+      });
+      expect(body.data.r).toMatchObject(refusal('input.reason'));
+      expect(await statusOf(keyId)).toBe('ACTIVE');
+    });
+
+    it('in a roll reason is a ValidationError, and no successor is made', async () => {
+      const { body } = await send({
+        query: `mutation ($input: RollApiKeyInput!) { rollApiKey(input: $input) { __typename ... on ValidationError { code message issues { path message } } } }`,
+        variables: { input: { id: keyId, gracePeriodSeconds: 0, reason: `replacing ${secret}` } },
+      });
+      expect(body.data.rollApiKey).toMatchObject(refusal('input.reason'));
+    });
+
+    it.each([
+      ['the whole secret', (s: string) => s],
+      ['a secret inside other text', (s: string) => `prod (${s})`],
+      ['the start of a secret', (s: string) => `key ${s.slice(0, 16)}`],
+    ])('as a key name (%s) is a ValidationError', async (_case, name) => {
+      const { body } = await send({
+        query: `mutation ($input: GenerateApiKeyInput!) { generateApiKey(input: $input) { __typename ... on ValidationError { code message issues { path message } } } }`,
+        variables: { input: { projectId: 'proj_h', name: name(secret), environment: 'live' } },
+      });
+      expect(body.data.generateApiKey).toMatchObject(refusal('input.name'));
+    });
+
+    it('is only text shaped like a secret: names and reasons that mention keys are fine', async () => {
+      // Checked without writing (this suite leaves the database as it found it): a
+      // reason on a deleted key would be refused for its state, not its text.
+      const { body } = await send({
+        query: `mutation ($input: ReactivateApiKeyInput!) { reactivateApiKey(input: $input) { __typename ... on Error { code } } }`,
+        variables: { input: { id: keyId, reason: 'ak_live_ prefix keys, see ak_ docs; task_live_1234567' } },
+      });
+      expect(body.data.reactivateApiKey).toMatchObject({ __typename: 'InvalidStateError' });
+    });
+  });
+
   it.each([
     ['a number for a string', { name: 123 }],
     ['null for a required field', { environment: null }],
