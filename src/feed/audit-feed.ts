@@ -49,6 +49,11 @@ interface Subscriber extends FeedSubscription {
 }
 
 const BATCH_SIZE = 500;
+/**
+ * Node's timers hold at most 2^31-1 ms (24.8 days) and fire at once beyond that;
+ * a later end is reached by re-arming, one safe stretch at a time.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class AuditFeed {
   private readonly subscribers = new Set<Subscriber>();
@@ -107,11 +112,9 @@ export class AuditFeed {
     const subscriber: Subscriber = { ...subscription, after, queue: [], wake: null, done: this.closed, error: null, timer: undefined };
     if (!subscriber.done) {
       this.subscribers.add(subscriber);
-      if (subscription.endsAt !== undefined) {
-        subscriber.timer = setTimeout(() => this.finish(subscriber), Math.max(0, subscription.endsAt - Date.now()));
-        subscriber.timer.unref();
-      }
       this.startPolling();
+      // Last: a stream already past its end finishes here, and stops the polling if it was the only one.
+      if (subscription.endsAt !== undefined) this.armEnd(subscriber, subscription.endsAt);
     }
     const iterator: AsyncIterableIterator<AuditEventRow> = {
       next: () => {
@@ -162,6 +165,14 @@ export class AuditFeed {
         subscriber.queue.push(row);
       }
     }
+  }
+
+  /** Ends the stream at endsAt: now if that has passed (or is not a time), else after the next stretch. */
+  private armEnd(subscriber: Subscriber, endsAt: number): void {
+    const remaining = endsAt - Date.now();
+    if (!(remaining > 0)) return this.finish(subscriber);
+    subscriber.timer = setTimeout(() => this.armEnd(subscriber, endsAt), Math.min(remaining, MAX_TIMER_MS));
+    subscriber.timer.unref();
   }
 
   /** Ends one stream: what is queued is still delivered, then the error if any, else the end. */
