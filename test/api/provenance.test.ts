@@ -11,7 +11,8 @@ describe('every event names who caused it, from where', () => {
   let proxied: TestServer;
   beforeAll(async () => {
     direct = await startTestServer({ actor: 'carol' });
-    proxied = await startTestServer({ actor: 'dave', trustProxy: true });
+    // Two proxies of ours in front: the first appends the client, the second the first proxy.
+    proxied = await startTestServer({ actor: 'dave', trustProxy: 2 });
   });
   afterAll(async () => {
     await direct.close();
@@ -29,7 +30,7 @@ describe('every event names who caused it, from where', () => {
     ]);
   });
 
-  it('takes the client address from X-Forwarded-For when TRUST_PROXY is set', async () => {
+  it('takes the client address from X-Forwarded-For, counting TRUST_PROXY hops from the right', async () => {
     await proxied.post(GENERATE('proj_q'), { headers: { 'x-forwarded-for': '203.0.113.9, 10.0.0.1', 'user-agent': 'gateway' } });
     const body = await proxied.gql(AUDIT('proj_q'));
     expect(body.data.project.auditLog.edges[0].node).toMatchObject({ actor: 'dave', clientAddress: '203.0.113.9', userAgent: 'gateway' });
