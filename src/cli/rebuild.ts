@@ -1,4 +1,5 @@
-// Drops what the projections hold and replays the whole log into them: `npm run rebuild`.
+// Replays the whole log into fresh projection tables and swaps them in: `npm run rebuild`.
+// Safe beside a running server: it works in short transactions (see projections/rebuild.ts).
 import { rebuildProjections } from '../../projections/rebuild';
 import { loadConfig } from '../server/config';
 import { openDatabase } from '../store/database';
@@ -6,7 +7,13 @@ import { openDatabase } from '../store/database';
 const { databaseUrl } = loadConfig();
 const db = await openDatabase(databaseUrl);
 const started = performance.now();
-const { events } = await rebuildProjections(db);
+let reported = 0;
+const { events } = await rebuildProjections(db, {
+  onProgress: (projected) => {
+    // A line every 100k events, so a long rebuild shows it is moving.
+    if (projected - reported >= 100_000) console.error(`… ${(reported = projected)} events`);
+  },
+});
 const seconds = (performance.now() - started) / 1000;
 console.log(`Rebuilt projections from ${events} events in ${seconds.toFixed(2)} s (${databaseUrl})`);
 await db.destroy();

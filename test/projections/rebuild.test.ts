@@ -6,7 +6,8 @@ import { DomainError } from '../../src/domain/errors';
 import { rebuildProjections } from '../../projections/rebuild';
 import { listProjectApiKeys, type ApiKeyFilter } from '../../src/queries/api-key-queries';
 import { findApiKeysAsOf, listProjectApiKeysAsOf } from '../../src/queries/api-keys-as-of';
-import type { Db } from '../../src/store/database';
+import { sql } from 'kysely';
+import { isPostgres, type Db } from '../../src/store/database';
 import { commandContextFor, tempDatabase } from '../support/temp-database';
 
 /** Deterministic pseudo-random numbers, so a failure can be replayed. */
@@ -108,6 +109,28 @@ describe('projections rebuilt from the log', () => {
         expect(fromLog.map((key) => key.id), JSON.stringify(filter)).toEqual(fromTable.map((key) => key.id));
       }
     }
+  });
+
+  it('leaves the tables as the migrations made them, columns, constraints and indexes, rebuild after rebuild', async () => {
+    const shape = async () => {
+      if (isPostgres(store.db)) {
+        const columns = await sql<object>`select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns
+          where table_schema = current_schema() and table_name in ('api_keys', 'audit_events') order by table_name, ordinal_position`.execute(store.db);
+        const indexes = await sql<object>`select tablename, indexname, indexdef from pg_indexes
+          where schemaname = current_schema() and tablename in ('api_keys', 'audit_events') order by indexname`.execute(store.db);
+        const tables = await sql<object>`select table_name from information_schema.tables where table_schema = current_schema() order by table_name`.execute(store.db);
+        return { columns: columns.rows, indexes: indexes.rows, tables: tables.rows };
+      }
+      // SQLite cannot rename an index: a rebuild moves each to its other name (see rebuild.ts).
+      const objects = await sql<{ type: string; name: string; tbl_name: string; sql: string | null }>`
+        select type, name, tbl_name, sql from sqlite_master where name not like 'kysely%' order by type, tbl_name, name`.execute(store.db);
+      return objects.rows.map((row) => ({ ...row, name: row.name.replace(/__b$/, ''), sql: row.sql?.replace(/__b"/, '"') ?? null }));
+    };
+    const before = await shape();
+    await rebuildProjections(store.db);
+    expect(await shape()).toEqual(before);
+    await rebuildProjections(store.db);
+    expect(await shape()).toEqual(before);
   });
 
   it('rebuilds emptied or corrupted tables back to the same content', async () => {
