@@ -18,6 +18,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
 const LOG_EVENTS = Number(process.env.BENCH_LOG_EVENTS ?? 1_000_000);
+const TENANT_LOG_EVENTS = Number(process.env.BENCH_TENANT_LOG_EVENTS ?? 105_000);
+const TENANT_SECONDS = Number(process.env.BENCH_TENANT_SECONDS ?? 8);
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL === 'off' ? null : (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const work = mkdtempSync(join(tmpdir(), 'apikeys-bench-'));
 const dbFile = join(work, 'bench.db');
@@ -235,7 +237,107 @@ async function feedLatency(url: string, token: string): Promise<{ median: number
   return { median: delays[50]!, max: delays.at(-1)!, answer: answers[50]! };
 }
 
+/**
+ * One tenant must not stall another. A gateway's verification latency at rest, then
+ * while a low-privilege tenant (keys:read and audit:read on its own project only)
+ * loops its heaviest allowed queries over a log of TENANT_LOG_EVENTS events: asOf
+ * lists of 100 with a sparse filter, filtered audit pages, idle keys.
+ */
+async function tenantIsolation(): Promise<string> {
+  const { bulkHistory } = await import('../test/support/bulk-history');
+  const file = join(work, 'tenant.db');
+  const keys = 5000;
+  const usagePerKey = Math.max(1, Math.ceil((TENANT_LOG_EVENTS - keys * 1.02) / keys));
+  log(`tenant isolation: seeding ${fmt(keys)} keys with ${usagePerKey} usage windows each, and 100 gateway keys`);
+  const db = await openDatabase(file);
+  const gatewayKeys = await bulkHistory(db, { projectId: 'gateway', keys: 100 });
+  // Every 50th key inactive: a filter on INACTIVE makes each page of 100 rebuild every key.
+  const history = await bulkHistory(db, { projectId: 'tenant', keys, deactivateEvery: 50, usagePerKey });
+  const events = Number((await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+  await db.destroy();
+  const someKey = Buffer.from(`ApiKey:${history.keyIds[1]}`).toString('base64');
+
+  const gateway = await signToken(JWT_SECRET, { sub: 'gateway', perms: { '*': ['keys:verify'] }, expiresIn: 3600 });
+  const tenant = await signToken(JWT_SECRET, { sub: 'tenant', perms: { tenant: ['keys:read', 'audit:read'] }, expiresIn: 3600 });
+  const service = await startService({ USAGE_RECORDING: 'true' }, file);
+  const asOf = new Date().toISOString();
+  const tenantBodies = [
+    `{ project(id: "tenant") { apiKeys(first: 100, asOf: "${asOf}", filter: {status: INACTIVE}) { edges { node { id status usageCount } } } } }`,
+    `{ project(id: "tenant") { auditLog(first: 100, filter: {types: [KeyDeactivated], actor: "bulk"}) { edges { node { id type occurredAt } } } } }`,
+    `{ project(id: "tenant") { auditLog(first: 100, filter: {includeUsage: true, keyId: "${someKey}", from: "2000-01-01T00:00:00Z"}) { edges { node { id type } } } } }`,
+    `{ project(id: "tenant") { idleKeys(days: 1, first: 100) { edges { node { id } } } } }`,
+    `{ project(id: "tenant") { apiKeys(first: 100, asOf: "${asOf}", filter: {status: INACTIVE, environment: "live"}) { edges { node { id } } } } }`,
+  ].map((query) => JSON.stringify({ query }));
+  // Check the bodies once: a typo would otherwise "measure" fast errors.
+  for (const body of tenantBodies) {
+    const answer = (await (await fetch(service.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant}` }, body })).json()) as any;
+    if (answer.errors) throw new Error(`tenant query failed: ${JSON.stringify(answer.errors)}`);
+  }
+
+  /** Verifications from two gateway connections, one after another on each, for `seconds`. */
+  const probe = async (seconds: number) => {
+    const latencies: number[] = [];
+    let failed = 0;
+    const until = performance.now() + seconds * 1000;
+    await Promise.all(
+      [0, 1].map(async (lane) => {
+        for (let i = lane; performance.now() < until; i += 2) {
+          const started = performance.now();
+          const response = await fetch(service.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${gateway}` },
+            body: JSON.stringify({ query: 'mutation ($s: String!) { verifyApiKey(input: {secret: $s}) { valid code } }', variables: { s: gatewayKeys.secrets[i % 100] } }),
+          });
+          const body = (await response.json()) as any;
+          latencies.push(performance.now() - started);
+          if (body.data?.verifyApiKey?.code !== 'VALID') failed++;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      }),
+    );
+    latencies.sort((a, b) => a - b);
+    return { p50: latencies[Math.floor(latencies.length / 2)]!, p99: latencies[Math.floor(latencies.length * 0.99)]!, max: latencies.at(-1)!, n: latencies.length, failed };
+  };
+
+  log('tenant isolation: gateway verifications at rest');
+  await probe(2); // warm-up
+  const rest = await probe(TENANT_SECONDS);
+  log('tenant isolation: gateway verifications while the tenant loops its heaviest queries');
+  const tenantLoad = load(service.url, tenantBodies, { token: tenant, connections: 8, seconds: TENANT_SECONDS + 2 });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const busy = await probe(TENANT_SECONDS);
+  const tenantResult = await tenantLoad;
+  await stop(service.child);
+
+  const ms = (n: number) => fmt(n, 1);
+  const line = (label: string, r: Awaited<ReturnType<typeof probe>>) => `| ${label} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${fmt(r.n)} | ${r.failed} |`;
+  return `## Tenant isolation
+
+Run: ${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}
+Log: ${fmt(events)} events (${fmt(keys)} tenant keys with ${usagePerKey} usage windows each, every 50th inactive; 100 gateway keys), SQLite.
+Gateway: two connections verifying one after another (2 ms pause), ${TENANT_SECONDS} s per phase, measured from the bench process.
+Tenant: a token with keys:read and audit:read on its own project only; autocannon, 8 connections, cycling asOf lists of 100 with a sparse filter (status INACTIVE, ± environment), filtered auditLog pages of 100 and idleKeys pages of 100.
+
+| gateway verifyApiKey latency (ms) | p50 | p99 | max | requests | failed |
+|---|---|---|---|---|---|
+${line('at rest', rest)}
+${line('while the tenant loops its heaviest queries', busy)}
+
+Tenant: ${fmt(tenantResult.requestsPerSecond, 1)} req/s answered 2xx, p50 ${tenantResult.p50} ms, p99 ${tenantResult.p99} ms; ${fmt(tenantResult.non2xx)} of ${fmt(tenantResult.total)} refused (BUSY, 503) and ${fmt(tenantResult.errors)} errors.
+`;
+}
+
 async function main() {
+  if (process.env.BENCH_ONLY === 'tenant') {
+    const section = await tenantIsolation();
+    console.log(section);
+    // Alone, the section is added to results.md (replacing an earlier one), its other rows untouched.
+    const path = new URL('./results.md', import.meta.url);
+    const previous = readFileSync(path, 'utf8').replace(/\n## Tenant isolation[\s\S]*?(?=\n## |$)/, '');
+    writeFileSync(path, `${previous.trimEnd()}\n\n${section}`);
+    return;
+  }
   const token = await signToken(JWT_SECRET, { sub: 'bench', perms: { '*': [...PERMISSIONS] }, expiresIn: 3600 });
   const ctx = (db: Awaited<ReturnType<typeof openDatabase>>) => ({
     db,
@@ -418,6 +520,7 @@ async function main() {
     { metric: `  lifecycle-only page at ${fmt(LOG_EVENTS)} events`, service: `${lifecycle1m.p50} / ${lifecycle1m.p99}`, floor: '', ratio: `${fmt(lifecycle1m.requestsPerSecond)} req/s`, target: '' },
   );
 
+  const tenantSection = await tenantIsolation();
   if (POSTGRES_URL) await postgresFigures(token, generateBody, sqliteFigures);
   else notes.push('PostgreSQL figures skipped (BENCH_POSTGRES_URL=off).');
 
@@ -435,7 +538,8 @@ Load: autocannon in a separate process on the same machine, 50 connections for v
 ${table}
 
 ${notes.map((note) => `- ${note}`).join('\n')}
-`;
+
+${tenantSection}`;
   console.log(report);
   writeFileSync(new URL('./results.md', import.meta.url), report);
 }
