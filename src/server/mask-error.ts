@@ -41,6 +41,7 @@ export function createMaskError(logger: Logger, onUnavailable: (error: unknown) 
     // GraphQL's own errors (syntax, validation, variable coercion) are the client's to see.
     if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) return error;
     logger.error({ err: original, requestId: currentRequestId(), path }, 'unexpected error');
-    return new GraphQLError('Unexpected error.', { ...located, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    // A 500, not a 200 with an error inside: monitors that count 5xx must see it.
+    return new GraphQLError('Unexpected error.', { ...located, extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } } });
   };
 }

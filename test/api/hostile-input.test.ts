@@ -281,7 +281,7 @@ describe('hostile input', () => {
 });
 
 describe('an unexpected failure', () => {
-  it('answers "Unexpected error." with no SQL or stack, and logs the detail on the server', async () => {
+  it('answers "Unexpected error." with HTTP 500, no SQL or stack, and logs the detail on the server', async () => {
     const logged: string[] = [];
     const { default: pino } = await import('pino');
     const { Writable } = await import('node:stream');
@@ -289,7 +289,9 @@ describe('an unexpected failure', () => {
     const server = await startTestServer({ logger });
     try {
       await server.db.schema.dropTable('api_keys').execute(); // the projection vanishes under the server
-      const body = await server.gql(`{ project(id: "p") { apiKeys { edges { node { id } } } } }`);
+      const response = await server.post({ query: `{ project(id: "p") { apiKeys { edges { node { id } } } } }` });
+      expect(response.status).toBe(500); // visible to anything that watches 5xx
+      const body = (await response.json()) as { errors?: unknown };
       expect(body.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
       expect(JSON.stringify(body)).not.toMatch(/api_keys|sqlite|relation|select/i);
       expect(logged.join('')).toMatch(/no such table: api_keys|relation ..api_keys.. does not exist/);
