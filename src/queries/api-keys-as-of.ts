@@ -14,8 +14,12 @@ import type { ApiKeyFilter, ApiKeyRow } from './api-key-queries';
 // read from the current projection. The projection serves only as the index of
 // which keys a project has ever had (keys are never removed from it).
 
-/** Keys folded per step: two statements over this many streams stay short (a few ms on a quiet history). */
-const FOLD_CHUNK = 50;
+/**
+ * Keys folded per step: a page of 100 and its look-ahead row, so a page costs
+ * three statements (candidates, lifecycle events, usage totals). Each step's two
+ * statements stay short (a few ms) unless its keys have very many usage windows.
+ */
+const FOLD_CHUNK = 101;
 
 /**
  * The keys among `keyIds` as they were at `asOf`; a key not yet generated then is
