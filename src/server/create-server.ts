@@ -224,6 +224,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
+  // After listening, a server error (say, out of file descriptors) is logged, not thrown.
+  server.on('error', (error) => logger.error({ err: error }, 'HTTP server error'));
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host === '0.0.0.0' || !options.host ? 'localhost' : options.host}:${port}`;
 
