@@ -54,7 +54,8 @@ export function timeTravelCostPlugin(limit = MAX_KEYS_AS_OF_PER_REQUEST): Plugin
         if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
       }
       // A variable left out takes its default from the operation (`$first: Int = 100`).
-      const values: Record<string, unknown> = { ...(args.variableValues ?? {}) };
+      // Variable names are the client's: no prototype, so "constructor" is just a name.
+      const values: Record<string, unknown> = Object.assign(Object.create(null), args.variableValues);
       for (const definition of operation.variableDefinitions ?? []) {
         const name = definition.variable.name.value;
         if (values[name] === undefined && definition.defaultValue) values[name] = valueOf(definition.defaultValue, {});
