@@ -159,8 +159,12 @@ export class AuditFeed {
         wake.resolve({ value: row, done: false });
       } else if (subscriber.queue.length >= maxQueued) {
         this.options.logger?.warn({ projectId: subscriber.projectId, subject: subscriber.subject }, 'audit feed subscriber fell behind; ending its stream');
-        const missedFrom = Number(row.position);
-        this.finish(subscriber, new FeedError('FEED_OVERRUN', `This stream fell ${maxQueued} events behind and was ended; read the audit log from position ${missedFrom} on`));
+        // Named by its time, not its log position: positions would tell of other tenants' activity.
+        const missedFrom = row.occurred_at;
+        this.finish(
+          subscriber,
+          new FeedError('FEED_OVERRUN', `This stream fell ${maxQueued} events behind and was ended; read what it missed with auditLog(filter: {from: "${missedFrom}"})`),
+        );
       } else {
         subscriber.queue.push(row);
       }
