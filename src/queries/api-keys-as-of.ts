@@ -16,15 +16,16 @@ import type { ApiKeyFilter, ApiKeyRow } from './api-key-queries';
 
 /**
  * Keys folded per step: a page of 100 and its look-ahead row, so a page costs
- * three statements (candidates, lifecycle events, usage totals). Each step's two
- * statements stay short (a few ms) unless its keys have very many usage windows.
+ * three statements (candidates, lifecycle events, usage totals) unless its keys
+ * have many usage windows; then usage takes more statements, each as short.
  */
 const FOLD_CHUNK = 101;
 
 /**
  * The keys among `keyIds` as they were at `asOf`; a key not yet generated then is
  * absent. Lifecycle events (a handful per key) are folded in memory; usage events
- * (one per flush window, so possibly very many) are added up by the database.
+ * (one per flush window, so possibly very many) are added up by the database, a
+ * bounded page of rows per statement.
  * Runs as slices of FOLD_CHUNK keys, each statement its own slice, so the event
  * loop turns (and other requests run) between them; a server passes its
  * heavy-work limiter as `slices`.
@@ -56,41 +57,89 @@ async function foldChunk(db: Db, keyIds: readonly string[], asOf: Date, slices: 
     return byKey;
   });
   if (lifecycle.size === 0) return new Map();
-  return slices(async () => {
-    const usage = await usageTotalsAsOf(db, [...lifecycle.keys()], until);
-    const keys = new Map<string, ApiKeyRow>();
-    for (const [keyId, events] of lifecycle) {
-      const row = foldApiKeyRow(events, usage.get(keyId) ?? null);
-      if (row) keys.set(keyId, { ...row, asOf });
-    }
-    return keys;
-  });
+  const usage = await usageTotalsAsOf(db, [...lifecycle.keys()], until, slices);
+  const keys = new Map<string, ApiKeyRow>();
+  for (const [keyId, events] of lifecycle) {
+    const row = foldApiKeyRow(events, usage.get(keyId) ?? null);
+    if (row) keys.set(keyId, { ...row, asOf });
+  }
+  return keys;
 }
 
-/** Sums of the KeyUsed events of each key's usage stream recorded up to `until`. */
-async function usageTotalsAsOf(db: Db, keyIds: string[], until: string): Promise<Map<string, UsageTotals>> {
-  if (keyIds.length === 0) return new Map();
+/** Usage events read per statement: a few milliseconds of work, however busy the keys were. */
+const USAGE_PAGE_ROWS = 2000;
+
+/**
+ * Sums of the KeyUsed events of each key's usage stream recorded up to `until`.
+ * A busy key has one event per usage window (thousands a day), so its events are
+ * read a page at a time, in the unique index's (stream, version) order, each page
+ * its own slice: one statement for quiet keys, many short ones for busy keys,
+ * never one long one that would hold the event loop. The database extracts the
+ * JSON fields; the sums are taken here.
+ */
+async function usageTotalsAsOf(db: Db, keyIds: string[], until: string, slices: SliceRunner): Promise<Map<string, UsageTotals>> {
   const keyOfStream = new Map(keyIds.map((keyId) => [usageStreamId(keyId), keyId]));
-  // Times are fixed-width ISO strings, so the greatest "time|code" holds the code of the latest rejection.
-  const rejected = sql<string | null>`${jsonText(db, 'data', 'lastRejectedAt')} || '|' || ${jsonText(db, 'data', 'lastRejectedCode')}`;
-  const rows = await db
-    .selectFrom('events')
-    .select((eb) => [
-      'stream_id',
-      eb.fn.sum<number>(jsonInteger(db, 'data', 'count')).as('count'),
-      eb.fn.max(jsonText(db, 'data', 'lastValidAt')).as('lastValidAt'),
-      eb.fn.max(rejected).as('lastRejected'),
-    ])
-    .where('stream_id', 'in', [...keyOfStream.keys()])
-    .where('recorded_at', '<=', until)
-    .groupBy('stream_id')
-    .execute();
   const totals = new Map<string, UsageTotals>();
-  for (const row of rows) {
-    const [lastRejectedAt = null, lastRejectedCode = null] = row.lastRejected ? row.lastRejected.split('|') : [];
-    totals.set(keyOfStream.get(row.stream_id)!, { count: Number(row.count), lastValidAt: row.lastValidAt, lastRejectedAt, lastRejectedCode });
+  // Streams not read yet; and the one a full page stopped inside, with the last version read.
+  let pending = [...keyOfStream.keys()];
+  let partial: { streamId: string; afterVersion: number } | null = null;
+  while (partial || pending.length > 0) {
+    const rows = await slices(() => usagePage(db, partial ?? pending, until));
+    for (const row of rows) addUsage(totals, keyOfStream.get(row.stream_id)!, row);
+    if (rows.length < USAGE_PAGE_ROWS) {
+      if (partial) partial = null;
+      else pending = [];
+      continue;
+    }
+    // Only the page's last stream can have more rows; the others it holds are done.
+    const last = rows.at(-1)!;
+    if (!partial) {
+      const seen = new Set(rows.map((row) => row.stream_id));
+      pending = pending.filter((streamId) => !seen.has(streamId));
+    }
+    partial = { streamId: last.stream_id, afterVersion: Number(last.stream_version) };
   }
   return totals;
+}
+
+interface UsageRow {
+  stream_id: string;
+  stream_version: number;
+  count: number;
+  lastValidAt: string | null;
+  lastRejected: string | null;
+}
+
+/** The next page of usage rows: of whole streams, or of one stream after a version. */
+function usagePage(db: Db, from: string[] | { streamId: string; afterVersion: number }, until: string): Promise<UsageRow[]> {
+  // Times are fixed-width ISO strings, so the greatest "time|code" holds the code of the latest rejection.
+  const rejected = sql<string | null>`${jsonText(db, 'data', 'lastRejectedAt')} || '|' || ${jsonText(db, 'data', 'lastRejectedCode')}`;
+  let rows = db
+    .selectFrom('events')
+    .select([
+      'stream_id',
+      'stream_version',
+      jsonInteger(db, 'data', 'count').as('count'),
+      jsonText(db, 'data', 'lastValidAt').as('lastValidAt'),
+      rejected.as('lastRejected'),
+    ])
+    .where('recorded_at', '<=', until);
+  rows = Array.isArray(from)
+    ? rows.where('stream_id', 'in', from)
+    : rows.where('stream_id', '=', from.streamId).where('stream_version', '>', from.afterVersion);
+  return rows.orderBy('stream_id').orderBy('stream_version').limit(USAGE_PAGE_ROWS).execute();
+}
+
+function addUsage(totals: Map<string, UsageTotals>, keyId: string, row: UsageRow): void {
+  const [lastRejectedAt = null, lastRejectedCode = null] = row.lastRejected ? row.lastRejected.split('|') : [];
+  let seen = totals.get(keyId);
+  if (!seen) totals.set(keyId, (seen = { count: 0, lastValidAt: null, lastRejectedAt: null, lastRejectedCode: null }));
+  seen.count += Number(row.count);
+  if (row.lastValidAt && (!seen.lastValidAt || row.lastValidAt > seen.lastValidAt)) seen.lastValidAt = row.lastValidAt;
+  if (lastRejectedAt && (!seen.lastRejectedAt || lastRejectedAt > seen.lastRejectedAt)) {
+    seen.lastRejectedAt = lastRejectedAt;
+    seen.lastRejectedCode = lastRejectedCode;
+  }
 }
 
 /**
