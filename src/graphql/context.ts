@@ -31,7 +31,7 @@ export interface GraphQLContext {
 }
 
 export function createGraphQLContext(deps: Omit<GraphQLContext, 'loaders'>): GraphQLContext {
-  return { ...deps, loaders: createLoaders(deps.db) };
+  return { ...deps, loaders: createLoaders(deps.db, deps.heavyWork.slice) };
 }
 
 /** Event metadata for commands issued by this request. */

@@ -39,7 +39,8 @@ const MAX_FIRST = 100;
  * key table; armor's static cost cannot tell `apiKeys(asOf: …)` from
  * `apiKeys`. This counts the keys a request may rebuild: each
  * `apiKeys(asOf: …)` its `first` (default 20, a variable's value counts), each
- * `apiKey(id, asOf: …)` one, times the ids of an enclosing `nodes(ids)`. Over
+ * `apiKey(id, asOf: …)` one, each `rotatedFrom`/`rotatedTo` of such keys one per
+ * key, times the ids of an enclosing `nodes(ids)`. Over
  * MAX_KEYS_AS_OF_PER_REQUEST the request is refused (QUERY_TOO_COSTLY, HTTP 400)
  * before anything runs. It runs when execution starts, not as a validation rule:
  * yoga caches validation per document, and the count depends on the variables.
@@ -74,32 +75,49 @@ export function timeTravelCostPlugin(limit = MAX_KEYS_AS_OF_PER_REQUEST): Plugin
   };
 }
 
-function keysAsOf(fragments: Map<string, FragmentDefinitionNode>, selectionSet: SelectionSetNode, variables: Record<string, unknown>, inFragments: Set<string>): number {
+/**
+ * Keys the selection may rebuild. `seenAsOf` is how many keys seen asOf each
+ * selection here belongs to: their rotatedFrom/rotatedTo are folded from the log
+ * too, one key each, and so are those links' own links.
+ */
+function keysAsOf(
+  fragments: Map<string, FragmentDefinitionNode>,
+  selectionSet: SelectionSetNode,
+  variables: Record<string, unknown>,
+  inFragments: Set<string>,
+  seenAsOf = 0,
+): number {
   let total = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.INLINE_FRAGMENT) {
-      total += keysAsOf(fragments, selection.selectionSet, variables, inFragments);
+      total += keysAsOf(fragments, selection.selectionSet, variables, inFragments, seenAsOf);
     } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
       const name = selection.name.value;
       const fragment = fragments.get(name);
       // A fragment inside itself is a validation error already; here it counts once.
       if (!fragment || inFragments.has(name)) continue;
-      total += keysAsOf(fragments, fragment.selectionSet, variables, new Set([...inFragments, name]));
+      total += keysAsOf(fragments, fragment.selectionSet, variables, new Set([...inFragments, name]), seenAsOf);
     } else {
       const args = new Map((selection.arguments ?? []).map((arg) => [arg.name.value, valueOf(arg.value, variables)]));
       const asOf = args.get('asOf');
       const timeTravel = asOf !== undefined && asOf !== null;
       const field = selection.name.value;
+      // How many keys seen asOf the selections below belong to.
+      let below = seenAsOf;
       if (field === 'apiKeys' && timeTravel) {
         const first = args.get('first');
-        total += typeof first === 'number' && Number.isFinite(first) ? Math.max(0, Math.min(first, MAX_FIRST)) : DEFAULT_FIRST;
+        below = typeof first === 'number' && Number.isFinite(first) ? Math.max(0, Math.min(first, MAX_FIRST)) : DEFAULT_FIRST;
+        total += below;
       } else if (field === 'apiKey' && timeTravel) {
+        below = 1;
         total += 1;
+      } else if ((field === 'rotatedFrom' || field === 'rotatedTo') && seenAsOf > 0) {
+        total += seenAsOf;
       }
       if (selection.selectionSet) {
         const ids = field === 'nodes' ? args.get('ids') : undefined;
         const times = Array.isArray(ids) ? ids.length : 1;
-        if (times > 0) total += times * keysAsOf(fragments, selection.selectionSet, variables, inFragments);
+        if (times > 0) total += times * keysAsOf(fragments, selection.selectionSet, variables, inFragments, below);
       }
     }
   }
