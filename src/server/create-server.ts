@@ -18,7 +18,7 @@ import { clientInfoOf, type ClientInfo } from './client-info';
 import { createMaskError } from './mask-error';
 import { trackConnections } from './connection-tracker';
 import { createMonotonicClock } from './monotonic-clock';
-import { answerLiveness, answerReadiness, DatabaseHealth } from './readiness';
+import { answerLiveness, createReadiness, DatabaseHealth } from './readiness';
 import { createRequestHandler } from './request-handler';
 import type { Principal } from '../auth/principal';
 import { logHeadRecordedAt } from '../store/event-store';
@@ -207,7 +207,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     servesGraphiQL: !production,
     yoga: (req, res, context) => yoga(req, res, { ...context, client: clientInfoOf(req, options.trustProxy ?? 0) }),
     liveness: answerLiveness,
-    readiness: (res) => answerReadiness(res, { db, health: databaseHealth, changesLive: listener ? () => verifier.cache.trusted : null }),
+    readiness: createReadiness({ db, health: databaseHealth, changesLive: listener ? () => verifier.cache.trusted : null }),
   });
   const server = createServer(handle);
   // A client that connects and sends garbage, or nothing, is answered or dropped, never a crash.

@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { sql } from 'kysely';
 import type { Db } from '../store/database';
 import { pendingMigrations } from '../store/migrations';
 import { withTimeout } from '../store/with-timeout';
@@ -41,20 +40,42 @@ export interface ReadinessDeps {
   changesLive: (() => boolean) | null;
 }
 
-/** GET /ready: 200 when this instance can serve, 503 with what is wrong otherwise. */
-export async function answerReadiness(res: ServerResponse, { db, health, changesLive }: ReadinessDeps): Promise<void> {
-  const problems: string[] = [];
+interface ReadinessReport {
+  status: number;
+  body: { status: 'ready' } | { status: 'unavailable'; problems: string[] };
+}
+
+/** How long one database check answers /ready: anyone may call it, so a flood costs one check a second. */
+const CHECK_REUSE_MS = 1000;
+
+/**
+ * GET /ready: 200 when this instance can serve, 503 with what is wrong otherwise.
+ * It needs no token, so what touches the database is done at most once a second,
+ * shared by every caller meanwhile; the in-memory parts are read on every call.
+ */
+export function createReadiness({ db, health, changesLive }: ReadinessDeps) {
+  let checked: { at: number; problems: Promise<string[]> } | null = null;
+  const databaseProblems = () => {
+    if (!checked || performance.now() - checked.at > CHECK_REUSE_MS) checked = { at: performance.now(), problems: checkDatabase(db) };
+    return checked.problems;
+  };
+  return async (res: ServerResponse): Promise<void> => {
+    const problems = [...(await databaseProblems())];
+    const failure = health.recentFailure;
+    if (failure) problems.push(`database requests failing (${failure})`);
+    if (changesLive && !changesLive()) problems.push('change notifications not confirmed: verification reads the database for every key');
+    const report: ReadinessReport = problems.length ? { status: 503, body: { status: 'unavailable', problems } } : { status: 200, body: { status: 'ready' } };
+    sendJson(res, report.status, report.body);
+  };
+}
+
+async function checkDatabase(db: Db): Promise<string[]> {
   try {
     const pending = await withTimeout(pendingMigrations(db), CHECK_TIMEOUT_MS);
-    if (pending.length) problems.push(`migrations not applied: ${pending.join(', ')} (run npm run migrate)`);
-    await withTimeout(sql`select 1`.execute(db), CHECK_TIMEOUT_MS);
+    return pending.length ? [`migrations not applied: ${pending.join(', ')} (run npm run migrate)`] : [];
   } catch {
-    problems.push('database unreachable');
+    return ['database unreachable'];
   }
-  const failure = health.recentFailure;
-  if (failure) problems.push(`database requests failing (${failure})`);
-  if (changesLive && !changesLive()) problems.push('change notifications not confirmed: verification reads the database for every key');
-  sendJson(res, problems.length ? 503 : 200, problems.length ? { status: 'unavailable', problems } : { status: 'ready' });
 }
 
 /** GET /health: the process is alive and its event loop answers. Says nothing of the database (see /ready). */
