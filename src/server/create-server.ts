@@ -7,7 +7,7 @@ import { AuthenticationError, createAuthenticator, type AuthConfig } from '../au
 import { createGraphQLContext } from '../graphql/context';
 import { createOpaqueIds, loadOpaqueIdSecret } from '../graphql/opaque-ids';
 import { schema } from '../graphql/schema';
-import { isPostgresUrl, openDatabase, type Db } from '../store/database';
+import { isPostgresUrl, openDatabase, openVerificationReader, type Db } from '../store/database';
 import { ChangeListener } from '../store/change-notifications';
 import { AuditFeed } from '../feed/audit-feed';
 import type { StoredEvent } from '../../events/event-envelope';
@@ -117,7 +117,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           onError: (error) => databaseHealth.failed(error),
         });
   usage?.start();
-  const verifier = new KeyVerifier(db, usage, clock);
+  const verificationReads = await openVerificationReader(options.databaseUrl, db, {
+    onQuery: options.onQuery,
+    onConnectionError: (error) => logger.warn({ err: error }, 'a pooled verification connection failed; it is replaced on next use'),
+  });
+  const verifier = new KeyVerifier(verificationReads, usage, clock);
   // Every command of this server: the key cache learns of changed keys, the live feed of new events.
   const afterCommit = (events: StoredEvent[]) => {
     databaseHealth.succeeded();
@@ -254,6 +258,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       await usage?.stop();
       await listener?.stop();
+      if (verificationReads !== db) await verificationReads.destroy();
       await db.destroy();
     },
   };

@@ -16,6 +16,8 @@ export interface DatabaseOptions {
    * connection). Without a listener they would be uncaught exceptions.
    */
   onConnectionError?: (error: Error) => void;
+  /** PostgreSQL: connections in the pool (default 10). */
+  poolSize?: number;
 }
 
 export type Db = Kysely<Database>;
@@ -26,13 +28,25 @@ export type Db = Kysely<Database>;
  */
 export async function openDatabase(databaseUrl: string, options: DatabaseOptions = {}): Promise<Db> {
   const db = new Kysely<Database>({
-    dialect: isPostgresUrl(databaseUrl) ? postgresDialect(databaseUrl, options.onConnectionError) : sqliteDialect(databaseUrl),
+    dialect: isPostgresUrl(databaseUrl) ? postgresDialect(databaseUrl, options.poolSize ?? 10, options.onConnectionError) : sqliteDialect(databaseUrl),
     log: (event) => {
       if (event.level === 'query') options.onQuery?.(event.query.sql);
     },
   });
   if (options.migrate !== false) await migrateToLatest(db);
   return db;
+}
+
+/**
+ * A second handle on the same database for verification's reads: its own small
+ * pool on PostgreSQL, its own connection on SQLite (WAL lets it read beside the
+ * writer). However many dashboard queries fill the main pool, or however long a
+ * write waits there for a lock, a gateway's cache miss does not queue behind them.
+ * An in-memory SQLite database cannot be opened twice, so it shares the main handle.
+ */
+export async function openVerificationReader(databaseUrl: string, main: Db, options: Pick<DatabaseOptions, 'onQuery' | 'onConnectionError'>): Promise<Db> {
+  if (!isPostgresUrl(databaseUrl) && sqliteFileFromUrl(databaseUrl) === ':memory:') return main;
+  return openDatabase(databaseUrl, { ...options, migrate: false, poolSize: 4 });
 }
 
 export function isPostgresUrl(databaseUrl: string): boolean {
@@ -60,10 +74,10 @@ pg.types.setTypeParser(20, Number);
 /** How long a request waits for a pooled connection before the database counts as unavailable. */
 const CONNECT_TIMEOUT_MS = 1000;
 
-function postgresDialect(databaseUrl: string, onConnectionError?: (error: Error) => void) {
+function postgresDialect(databaseUrl: string, poolSize: number, onConnectionError?: (error: Error) => void) {
   const pool = new pg.Pool({
     ...postgresConfig(databaseUrl),
-    max: 10,
+    max: poolSize,
     // A restarting server refuses or hangs new connections: fail within a second, don't queue forever.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
