@@ -63,14 +63,25 @@ export async function rebuildProjections(db: Kysely<Database>, options: RebuildO
       if (!postgres) await new Promise((resolve) => setTimeout(resolve, Math.max(2, performance.now() - started)));
     } else {
       // Nearly caught up: the rest, and the swap, in one transaction that no append can interleave with.
-      const swapped = await db.transaction().execute(async (trx) => {
-        if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
-        const rest = await readAll(trx, position, FINAL_EVENTS_MAX + 1);
-        if (rest.length > FINAL_EVENTS_MAX) return { swapped: false, projected: 0 };
-        await projectEvents(trx.withPlugin(toShadow), rest);
-        await swapTables(trx);
-        return { swapped: true, projected: rest.length };
-      });
+      const swapped = await db
+        .transaction()
+        .execute(async (trx) => {
+          if (isPostgres(trx)) {
+            // Dropping a table waits for every reader of it, and every later query on it waits
+            // behind that: give up after a moment rather than stall the service; the loop retries.
+            await sql`set local lock_timeout = '2s'`.execute(trx);
+            await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
+          }
+          const rest = await readAll(trx, position, FINAL_EVENTS_MAX + 1);
+          if (rest.length > FINAL_EVENTS_MAX) return { swapped: false, projected: 0 };
+          await projectEvents(trx.withPlugin(toShadow), rest);
+          await swapTables(trx);
+          return { swapped: true, projected: rest.length };
+        })
+        .catch((error: unknown) => {
+          if ((error as { code?: unknown }).code !== '55P03') throw error; // lock_not_available
+          return { swapped: false, projected: 0 };
+        });
       if (swapped.swapped) {
         events += swapped.projected;
         break;
