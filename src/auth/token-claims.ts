@@ -5,10 +5,11 @@ const knownPermission = (value: string): value is Permission => (PERMISSIONS as 
 
 /**
  * Control characters, bidi overrides and isolates, zero-width and other invisible
- * format characters: the sub is written into every event as the actor, and such a
+ * format characters, line and paragraph separators, and the Hangul fillers (letters
+ * that draw nothing): the sub is written into every event as the actor, and such a
  * character would let one actor read as another in the audit log or a terminal.
  */
-const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}]/u;
+const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u3164\uFFA0]/u;
 const MAX_SUBJECT_LENGTH = 200;
 
 /**

@@ -146,6 +146,8 @@ export class AuditFeed {
       for (const row of rows) this.deliver(row);
       if (rows.length > 0) this.cursor = Number(rows.at(-1)!.position);
       if (rows.length < BATCH_SIZE) return;
+      // Far behind (a large usage flush): let other requests in between batches.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
