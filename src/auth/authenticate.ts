@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Principal } from './principal';
+import { createMonotonicClock } from '../domain/monotonic-clock';
 import { principalFromClaims } from './token-claims';
 
 export interface AuthConfig {
@@ -55,7 +56,11 @@ interface VerifiedToken {
  * sending the same token on every request pays for its signature check once; the
  * cached window is the one jose enforced (exp/nbf with the same skew).
  */
-export function createAuthenticator(config: AuthConfig): Authenticate {
+/**
+ * `now` is the real wall clock made monotonic (not a server's injectable clock): a
+ * clock stepping back must not make an expired token valid again.
+ */
+export function createAuthenticator(config: AuthConfig, now: () => number = createMonotonicClock()): Authenticate {
   const [key, algorithms] = verificationKey(config);
   const maxLifetimeSeconds = config.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   const verified = new Map<string, VerifiedToken>();
@@ -63,8 +68,8 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
   const fromCache = (token: string) => {
     const entry = verified.get(token);
     if (!entry) return undefined;
-    const now = Date.now();
-    if (now >= entry.notBefore && now <= entry.expires) return entry.principal;
+    const at = now();
+    if (at >= entry.notBefore && at <= entry.expires) return entry.principal;
     verified.delete(token);
     return undefined;
   };
@@ -81,13 +86,14 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
         issuer: config.issuer,
         audience: config.audience,
         clockTolerance: CLOCK_SKEW_SECONDS,
+        currentDate: new Date(now()),
         requiredClaims: ['exp'],
       }));
     } catch {
       // jose's reason (expired, bad signature, wrong audience…) stays on the server side.
       throw new AuthenticationError('The bearer token is invalid or expired');
     }
-    checkLifetime(payload.exp!, maxLifetimeSeconds);
+    checkLifetime(payload.exp!, maxLifetimeSeconds, now());
     const claimed = principalFromClaims(payload);
     if ('invalid' in claimed) throw new AuthenticationError(`The bearer token's ${claimed.invalid} claim is invalid: ${CLAIM_RULES[claimed.invalid]}`);
     const principal = { ...claimed.principal, expiresAt: (payload.exp! + CLOCK_SKEW_SECONDS) * 1000 };
@@ -108,8 +114,8 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
 }
 
 /** jose checks that exp has not passed; this, that it is not too far off (exp: 1e300 included). */
-function checkLifetime(exp: number, maxLifetimeSeconds: number): void {
-  const latest = Date.now() / 1000 + maxLifetimeSeconds + CLOCK_SKEW_SECONDS;
+function checkLifetime(exp: number, maxLifetimeSeconds: number, now: number): void {
+  const latest = now / 1000 + maxLifetimeSeconds + CLOCK_SKEW_SECONDS;
   if (!(exp <= latest)) {
     throw new AuthenticationError(`The bearer token expires too far in the future: tokens may last at most ${maxLifetimeSeconds} seconds`);
   }

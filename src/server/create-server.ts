@@ -17,7 +17,7 @@ import { corsFor, isLoopbackRequest } from './browser-access';
 import { clientInfoOf, type ClientInfo } from './client-info';
 import { createMaskError } from './mask-error';
 import { trackConnections } from './connection-tracker';
-import { createMonotonicClock } from './monotonic-clock';
+import { createMonotonicClock } from '../domain/monotonic-clock';
 import { answerLiveness, createReadiness, DatabaseHealth } from './readiness';
 import { createRequestHandler } from './request-handler';
 import type { Principal } from '../auth/principal';
