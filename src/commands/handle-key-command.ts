@@ -45,7 +45,7 @@ export async function handleKeyCommandFor(
       );
     }
     await projectEvents(trx, appended);
-    await notifyKeyChanged(trx, [...byKey.keys()]);
+    await notifyKeyChanged(trx, [...byKey.keys()], appended.at(-1)!.recordedAt);
     await notifyLogAppended(trx);
     return appended;
   });

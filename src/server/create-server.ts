@@ -138,7 +138,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ? new ChangeListener(
         options.databaseUrl,
         {
-          keyChanged: (keyId) => verifier.cache.invalidate(keyId),
+          keyChanged: (keyId, recordedAt) => {
+            if (recordedAt !== null) clock.observe(recordedAt);
+            verifier.cache.invalidate(keyId);
+          },
           logAppended: () => void feed.poke(),
           disconnected: () => verifier.cache.distrust(),
           connected: () => void feed.poke(),

@@ -14,10 +14,16 @@ const KEY_CHANGES = 'api_key_changes';
 const LOG_APPENDS = 'event_log_appends';
 const HEARTBEATS = 'api_key_heartbeats';
 
-/** Inside the appending transaction: these keys' lifecycle changed. */
-export async function notifyKeyChanged(trx: Kysely<any>, keyIds: string[]): Promise<void> {
+/**
+ * Inside the appending transaction: these keys' lifecycle changed, recorded at
+ * `recordedAt`. The time travels along, so an instance whose clock is behind
+ * moves its own forward: a roll with no grace period expires the old key by the
+ * rolling instance's clock, and must not verify elsewhere for as long as the clocks differ.
+ */
+export async function notifyKeyChanged(trx: Kysely<any>, keyIds: string[], recordedAt: string): Promise<void> {
   if (!isPostgres(trx)) return;
-  for (const keyId of new Set(keyIds)) await sql`select pg_notify(${KEY_CHANGES}, ${keyId})`.execute(trx);
+  const at = Date.parse(recordedAt);
+  for (const keyId of new Set(keyIds)) await sql`select pg_notify(${KEY_CHANGES}, ${`${keyId} ${at}`})`.execute(trx);
 }
 
 /** Inside the appending transaction: the log grew. */
@@ -26,7 +32,8 @@ export async function notifyLogAppended(trx: Kysely<any>): Promise<void> {
 }
 
 export interface ChangeHandlers {
-  keyChanged(keyId: string): void;
+  /** A key changed; `recordedAt` (epoch ms) is when the change was recorded, by the writer's clock. */
+  keyChanged(keyId: string, recordedAt: number | null): void;
   logAppended(): void;
   /** The listener lost its connection: changes may be missed until it is back. */
   disconnected(): void;
@@ -76,7 +83,11 @@ export class ChangeListener {
     client.on('notification', (message) => {
       if (message.channel === HEARTBEATS) this.echoed(message.payload);
       else if (message.channel === LOG_APPENDS) this.handlers.logAppended();
-      else if (message.payload) this.handlers.keyChanged(message.payload);
+      else if (message.payload) {
+        const [keyId, recordedAt] = message.payload.split(' ');
+        const at = Number(recordedAt);
+        this.handlers.keyChanged(keyId!, Number.isFinite(at) ? at : null);
+      }
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
