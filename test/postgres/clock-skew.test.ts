@@ -28,6 +28,6 @@ describe('instances with different clocks', () => {
     let code = (await b.gql(verify, { s: secret })).data.verifyApiKey.code;
     while (code === 'VALID' && performance.now() - rolledAt < 4000) code = (await b.gql(verify, { s: secret })).data.verifyApiKey.code;
     expect(code).toBe('EXPIRED');
-    expect(performance.now() - rolledAt).toBeLessThan(1500);
+    expect(performance.now() - rolledAt).toBeLessThan(2000); // the bound is 1 s; the rest is slack for a loaded machine
   });
 });

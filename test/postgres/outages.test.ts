@@ -85,8 +85,8 @@ describe('database outages', () => {
     let code = (await verify(b, key.secret)).code;
     while (code === 'VALID' && performance.now() - deactivatedAt < 5000) code = (await verify(b, key.secret)).code;
     expect(code).toBe('INACTIVE');
-    // The bound is 1 s after the commit; the extra allows for the request that saw it.
-    expect(performance.now() - deactivatedAt).toBeLessThan(1500);
+    // The bound is 1 s after the commit; the rest allows for the request that saw it on a loaded machine.
+    expect(performance.now() - deactivatedAt).toBeLessThan(2000);
 
     // b notices the silence, replaces the connection, and trusts its cache again.
     await waitFor(async () => {
