@@ -24,7 +24,7 @@ const auth = resolveAuthConfig(config);
 // In development the server signs a token for a demo project, so the README works as written.
 const DEMO_PROJECT = 'demo';
 const developmentToken = usesDevelopmentSecret(config)
-  ? await signToken(auth.jwtSecret!, { sub: 'developer', perms: { [DEMO_PROJECT]: [...PERMISSIONS] }, expiresIn: 7 * 24 * 3600 })
+  ? await signToken(auth.jwtSecret!, { sub: 'developer', perms: { [DEMO_PROJECT]: PERMISSIONS.filter((permission) => permission !== 'operator') }, expiresIn: 7 * 24 * 3600 })
   : undefined;
 
 const server = await startServer({ ...config, auth, logger, graphiqlToken: developmentToken });

@@ -4,6 +4,8 @@ import { PERMISSIONS, type Permission } from '../auth/principal';
 import { signToken } from '../auth/sign-token';
 import { ConfigError, loadConfig, resolveAuthConfig } from '../server/config';
 
+// By default every permission a project can grant; "operator" counts only on '*' and is asked for by name.
+const PROJECT_PERMISSIONS = PERMISSIONS.filter((permission) => permission !== 'operator');
 const usage = `Usage: npm run token -- --sub <who> [--project <id>|'*'] [--perms ${PERMISSIONS.join(',')}] [--ttl <seconds>]`;
 
 try {
@@ -11,7 +13,7 @@ try {
     options: {
       sub: { type: 'string' },
       project: { type: 'string', default: 'demo' },
-      perms: { type: 'string', default: PERMISSIONS.join(',') },
+      perms: { type: 'string', default: PROJECT_PERMISSIONS.join(',') },
       ttl: { type: 'string', default: String(24 * 3600) },
     },
   });
@@ -23,6 +25,8 @@ try {
   if (!Number.isInteger(ttl) || ttl < 1) throw new ConfigError('--ttl must be a whole number of seconds');
 
   const config = loadConfig();
+  const maxTtl = config.auth.maxTokenLifetimeSeconds;
+  if (maxTtl !== undefined && ttl > maxTtl) throw new ConfigError(`--ttl must be at most ${maxTtl} seconds (AUTH_MAX_TOKEN_LIFETIME_SECONDS): the service refuses longer-lived tokens`);
   if (config.auth.jwksUrl) throw new ConfigError('AUTH_JWKS_URL is set: tokens come from your identity provider');
   const { jwtSecret, issuer, audience } = resolveAuthConfig(config);
   const token = await signToken(jwtSecret!, {
