@@ -187,11 +187,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           headers:
             options.graphiqlToken && isLoopbackRequest(request) ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }) : undefined,
         }),
-    maskedErrors: { maskError: createMaskError(logger, (error) => databaseHealth.failed(error)) },
+    maskedErrors: { maskError: createMaskError((error) => databaseHealth.failed(error)) },
     plugins: [
       queryLimitsPlugin(production),
       ...((options.introspection ?? !production) ? [] : [disableIntrospectionPlugin()]),
-      errorResponsePlugin(),
+      errorResponsePlugin(logger),
     ],
     context: async ({ request, requestId, client, principal: authenticated }) => {
       try {

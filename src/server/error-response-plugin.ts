@@ -1,6 +1,8 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import { redactSecrets } from '../secrets/api-key-secret';
+import { loggableOf } from './mask-error';
 
 type ResultError = NonNullable<ExecutionResult['errors']>[number];
 
@@ -10,22 +12,29 @@ type ResultError = NonNullable<ExecutionResult['errors']>[number];
  *   the wrong place would come straight back: secret-like text is redacted;
  * - yoga attaches the parser's `originalError` to bad-request errors, which quotes
  *   the body: it is dropped;
- * - errors without a code (the query-limit rules) get BAD_REQUEST, so every error is typed.
+ * - errors without a code (the query-limit rules) get BAD_REQUEST, so every error is typed;
+ * - what masking hid (a database failure, a bug) is logged here, once, with the request id.
  */
-export function errorResponsePlugin(): Plugin {
+export function errorResponsePlugin(logger: Logger): Plugin<Record<string, never>, { requestId?: string }> {
   return {
-    onResultProcess({ result, setResult }) {
+    onResultProcess({ result, setResult, serverContext }) {
+      const clean = (one: ExecutionResult) => cleanResult(one, logger, serverContext.requestId);
       // A subscription's stream: each result it yields is cleaned on its way out.
-      if (Symbol.asyncIterator in result) return setResult(mapStream(result, cleanResult));
+      if (Symbol.asyncIterator in result) return setResult(mapStream(result, clean));
       const results = Array.isArray(result) ? result : [result];
       if (!results.some((one) => one.errors?.length)) return;
-      setResult(Array.isArray(result) ? results.map(cleanResult) : cleanResult(result as ExecutionResult));
+      setResult(Array.isArray(result) ? results.map(clean) : clean(result as ExecutionResult));
     },
   };
 }
 
-function cleanResult(result: ExecutionResult): ExecutionResult {
-  return result.errors?.length ? { ...result, errors: result.errors.map(cleanError) } : result;
+function cleanResult(result: ExecutionResult, logger: Logger, requestId: string | undefined): ExecutionResult {
+  if (!result.errors?.length) return result;
+  for (const error of result.errors) {
+    const loggable = loggableOf(error);
+    if (loggable) logger[loggable.level]({ err: loggable.err, requestId, path: loggable.path }, loggable.message);
+  }
+  return { ...result, errors: result.errors.map(cleanError) };
 }
 
 /**

@@ -5,7 +5,6 @@ import type { Principal } from '../auth/principal';
 import { sendError } from './http-responses';
 import { IncompleteBodyError, readBody, rejectUnboundedBody } from './request-body';
 import { requestIdOf } from './request-id';
-import { runInRequestScope } from './request-scope';
 
 export interface RequestHandlerDeps {
   logger: Logger;
@@ -30,7 +29,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    runInRequestScope(requestId, () => route(deps, req, res, requestId)).catch((error: unknown) => {
+    route(deps, req, res, requestId).catch((error: unknown) => {
       if (error instanceof IncompleteBodyError) {
         deps.logger.debug({ requestId }, 'client went away before its request body arrived');
         return void res.destroy();

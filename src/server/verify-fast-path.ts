@@ -46,15 +46,15 @@ export interface FastPathDeps {
 export function createVerifyFastPath({ schema, authenticate, verifier }: FastPathDeps) {
   const compiled = new LRUCache<string, CompiledVerify>({ max: MAX_COMPILED });
 
-  /** The compiled document and the secret it carries; null when this is not exactly a verification. */
-  function verificationIn(query: string, variables: unknown, operationName: unknown) {
-    const known = compiled.get(query);
-    const operation = known ?? compile(schema, query);
-    if (!operation || (operationName != null && operationName !== operation.operationName)) return null;
-    const secret = operation.secretOf(variables);
-    if (secret === undefined) return null;
-    // Kept once answered: remember() is called after the answer is written.
-    return { operation, secret, remember: () => known ?? compiled.set(query, operation) };
+  /** The compiled document if this is exactly a verification (not yet kept: see remember). */
+  function operationFor(query: string, operationName: unknown): CompiledVerify | null {
+    const operation = compiled.get(query) ?? compile(schema, query);
+    return operation && (operationName == null || operationName === operation.operationName) ? operation : null;
+  }
+
+  /** Kept only once it has answered an authenticated request. */
+  function remember(query: string, operation: CompiledVerify): void {
+    if (!compiled.has(query)) compiled.set(query, operation);
   }
 
   return function tryVerifyFastPath(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean | Promise<boolean> {
@@ -74,12 +74,13 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     if (!principal) return verifyAfterWaiting(req, res, contentType, query, variables, operationName);
     // Without keys:verify anywhere the general path answers FORBIDDEN.
     if (!hasPermissionAnywhere(principal, 'keys:verify')) return false;
-    const verification = verificationIn(query, variables, operationName);
-    if (!verification) return false;
-    const cached = verifier.verifyFromCache(verification.secret, principal);
+    const operation = operationFor(query, operationName);
+    const secret = operation?.secretOf(variables);
+    if (!operation || secret === undefined) return false;
+    const cached = verifier.verifyFromCache(secret, principal);
     if (!cached) return verifyAfterWaiting(req, res, contentType, query, variables, operationName);
-    answer(res, contentType, verification.operation.serialize(cached));
-    verification.remember();
+    answer(res, contentType, operation.serialize(cached));
+    remember(query, operation);
     return true;
   };
 
@@ -97,16 +98,17 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
       return false;
     }
     if (!hasPermissionAnywhere(principal, 'keys:verify')) return false;
-    const verification = verificationIn(query, variables, operationName);
-    if (!verification) return false;
+    const operation = operationFor(query, operationName);
+    const secret = operation?.secretOf(variables);
+    if (!operation || secret === undefined) return false;
     let result;
     try {
-      result = await verifier.verify(verification.secret, principal);
+      result = await verifier.verify(secret, principal);
     } catch {
       return false;
     }
-    answer(res, contentType, verification.operation.serialize(result));
-    verification.remember();
+    answer(res, contentType, operation.serialize(result));
+    remember(query, operation);
     return true;
   }
 }
