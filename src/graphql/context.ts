@@ -26,12 +26,14 @@ export interface GraphQLContext {
   checkIntegrity: (options: { full: boolean }) => Promise<IntegrityReport>;
   /** The server's limiter for reads that fold or walk the log (time travel): see heavy-work.ts. */
   heavyWork: HeavyWork;
+  /** Aborted when the client goes away before its answer is sent (heavy work stops then). */
+  signal?: AbortSignal;
   /** Encrypts log positions into audit event ids and cursors, with this database's secret. */
   ids: OpaqueIds;
 }
 
 export function createGraphQLContext(deps: Omit<GraphQLContext, 'loaders'>): GraphQLContext {
-  return { ...deps, loaders: createLoaders(deps.db, deps.heavyWork.slice) };
+  return { ...deps, loaders: createLoaders(deps.db, deps.heavyWork.sliceFor(deps.signal)) };
 }
 
 /** Event metadata for commands issued by this request. */

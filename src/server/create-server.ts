@@ -196,7 +196,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     context: async ({ request, requestId, client, principal: authenticated }) => {
       try {
         const principal = authenticated ?? (await authenticate(request.headers.get('authorization')));
-        return createGraphQLContext({ db, verifier, feed, afterCommit, now, principal, client, requestId, checkIntegrity, heavyWork, ids });
+        return createGraphQLContext({ db, verifier, feed, afterCommit, now, principal, client, requestId, checkIntegrity, heavyWork, ids, signal: request.signal });
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         throw new GraphQLError(error.message, {

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { DomainError } from '../domain/errors';
 
 // Reads that rebuild state from the log (time travel) or walk it (integrity
 // checks) run as many short slices. Without a limiter, one tenant firing many of
@@ -34,6 +35,18 @@ export function busyError(): GraphQLError {
   return new GraphQLError('The server is busy with other history queries; retry in a moment', {
     extensions: { code: 'BUSY', http: { status: 503, headers: { 'retry-after': String(BUSY_RETRY_AFTER_SECONDS) } } },
   });
+}
+
+/**
+ * The request's client went away: its remaining slices are not run. A typed error
+ * (nobody is left to read it), so it is not logged as a failure.
+ */
+export class RequestAbandonedError extends DomainError {
+  readonly code = 'CANCELLED';
+  constructor() {
+    super('The client went away; the rest of this request was not run');
+    this.name = 'RequestAbandonedError';
+  }
 }
 
 export interface HeavyWorkOptions {
@@ -84,9 +97,22 @@ export class HeavyWork {
     }
   };
 
+  /**
+   * The slice runner for one request: once its client has gone (`signal` aborted),
+   * its remaining slices are skipped, so abandoned work does not keep taking turns.
+   */
+  sliceFor(signal?: AbortSignal): SliceRunner {
+    if (!signal) return this.slice;
+    return (work) =>
+      this.slice(() => {
+        if (signal.aborted) throw new RequestAbandonedError();
+        return work();
+      });
+  }
+
   /** admit(), then the slice runner for this request's slices. */
-  forRequest(): SliceRunner {
+  forRequest(signal?: AbortSignal): SliceRunner {
     this.admit();
-    return this.slice;
+    return this.sliceFor(signal);
   }
 }
