@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { KeyEventType } from '../../events/key-events';
 import type { Db } from '../store/database';
+import { unlimitedSlices, type SliceRunner } from '../server/heavy-work';
 import type { AuditEventsTable } from '../store/schema';
 
 export type AuditEventRow = Selectable<AuditEventsTable>;
@@ -24,22 +25,50 @@ export async function findAuditEventsByPositions(db: Db, positions: readonly num
   return positions.map((position) => byPosition.get(position) ?? null);
 }
 
-/** A page of audit events, newest first, by keyset on the log position. */
+/** Rows looked at per statement when a filter has no index: a few milliseconds however large the log. */
+const SCAN_ROWS = 2000;
+
+/**
+ * A page of audit events, newest first, by keyset on the log position. Project,
+ * key and category are served by indexes. The other filters (types, actor, time
+ * range) are not: a rare actor in a project of a million events would be one
+ * statement reading them all, holding the event loop (better-sqlite3 is
+ * synchronous). So those are scanned a bounded window at a time along the index,
+ * newest first, each window its own slice, until the page is full or the log ends.
+ */
 export async function listAuditEvents(
   db: Db,
   filter: AuditFilter,
   page: { limit: number; beforePosition: number | null },
+  slices: SliceRunner = unlimitedSlices,
 ): Promise<AuditEventRow[]> {
-  let query = db.selectFrom('audit_events').selectAll();
-  if (filter.projectId !== undefined) query = query.where('project_id', '=', filter.projectId);
-  if (filter.keyId !== undefined) query = query.where('key_id', '=', filter.keyId);
-  if (filter.types?.length) query = query.where('type', 'in', filter.types);
-  else if (!filter.includeUsage) query = query.where('category', '=', 'lifecycle');
-  if (filter.actor) query = query.where('actor', '=', filter.actor);
-  if (filter.from) query = query.where('occurred_at', '>=', filter.from.toISOString());
-  if (filter.to) query = query.where('occurred_at', '<', filter.to.toISOString());
-  if (page.beforePosition !== null) query = query.where('position', '<', page.beforePosition);
-  return query.orderBy('position', 'desc').limit(page.limit).execute();
+  let indexed = db.selectFrom('audit_events');
+  if (filter.projectId !== undefined) indexed = indexed.where('project_id', '=', filter.projectId);
+  if (filter.keyId !== undefined) indexed = indexed.where('key_id', '=', filter.keyId);
+  if (!filter.types?.length && !filter.includeUsage) indexed = indexed.where('category', '=', 'lifecycle');
+  const newestFirst = (before: number | null) => indexed.$if(before !== null, (q) => q.where('position', '<', before!)).orderBy('position', 'desc');
+  if (!filter.types?.length && !filter.actor && !filter.from && !filter.to) {
+    return newestFirst(page.beforePosition).selectAll().limit(page.limit).execute();
+  }
+
+  const from = filter.from?.toISOString() ?? null;
+  const to = filter.to?.toISOString() ?? null;
+  const types = filter.types?.length ? new Set<string>(filter.types) : null;
+  const found: AuditEventRow[] = [];
+  let before = page.beforePosition;
+  while (found.length < page.limit) {
+    const window = await slices(() => newestFirst(before).select(['position', 'type', 'actor', 'occurred_at']).limit(SCAN_ROWS).execute());
+    const hits = window
+      .filter((row) => (!types || types.has(row.type)) && (!filter.actor || row.actor === filter.actor) && (!from || row.occurred_at >= from) && (!to || row.occurred_at < to))
+      .slice(0, page.limit - found.length)
+      .map((row) => row.position);
+    if (hits.length) found.push(...(await slices(() => db.selectFrom('audit_events').selectAll().where('position', 'in', hits).orderBy('position', 'desc').execute())));
+    const oldest = window.at(-1);
+    // Recorded times never go back along the log: past `from`, nothing older can match.
+    if (window.length < SCAN_ROWS || !oldest || (from && oldest.occurred_at < from)) break;
+    before = oldest.position;
+  }
+  return found;
 }
 
 /**
