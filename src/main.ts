@@ -27,7 +27,15 @@ const developmentToken = usesDevelopmentSecret(config)
   ? await signToken(auth.jwtSecret!, { sub: 'developer', perms: { [DEMO_PROJECT]: PERMISSIONS.filter((permission) => permission !== 'operator') }, expiresIn: 7 * 24 * 3600 })
   : undefined;
 
-const server = await startServer({ ...config, auth, logger, graphiqlToken: developmentToken });
+let server;
+try {
+  server = await startServer({ ...config, auth, logger, graphiqlToken: developmentToken });
+} catch (error) {
+  // A busy port, an unreachable database…: say so and exit non-zero, so a process manager sees it.
+  logger.error({ err: error }, 'could not start');
+  console.error(`Not starting: ${(error as Error).message}`);
+  process.exit(1);
+}
 logger.info({ url: `${server.url}/graphql`, database: config.databaseUrl, production: config.production }, 'API key service listening');
 // Machine-readable line for scripts and tests that start the server on PORT=0.
 console.log(`GraphQL endpoint: ${server.url}/graphql`);
