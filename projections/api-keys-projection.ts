@@ -2,12 +2,22 @@ import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { StoredEvent } from '../events/event-envelope';
 import type { KeyGenerated, KeyUsed } from '../events/key-events';
 import type { ApiKeysTable, Database } from '../src/store/schema';
+import type { InlineProjection } from './inline-projection';
 
 type ApiKeyRow = Selectable<ApiKeysTable>;
 type LifecycleChange = Exclude<StoredEvent, StoredEvent<KeyGenerated> | StoredEvent<KeyUsed>>;
 
+/** api_keys, the current state of every key: updated event by event, in order. */
+export const apiKeysProjection: InlineProjection = {
+  name: 'api keys',
+  tables: ['api_keys'],
+  async project(db, events) {
+    for (const event of events) await projectApiKey(db, event);
+  },
+};
+
 /** Keeps api_keys, the current state of every key, in step with the log. */
-export async function projectApiKey(db: Kysely<Database>, event: StoredEvent): Promise<void> {
+async function projectApiKey(db: Kysely<Database>, event: StoredEvent): Promise<void> {
   switch (event.type) {
     case 'KeyGenerated':
       await db.insertInto('api_keys').values(generatedKeyRow(event)).execute();

@@ -2,6 +2,7 @@ import type { Insertable, Kysely } from 'kysely';
 import type { StoredEvent } from '../events/event-envelope';
 import type { KeyUsed } from '../events/key-events';
 import type { AuditEventsTable, Database } from '../src/store/schema';
+import type { InlineProjection } from './inline-projection';
 
 /** One field an event changed, as the audit log shows it. */
 export interface AuditChange {
@@ -10,8 +11,15 @@ export interface AuditChange {
   to: string | null;
 }
 
-/** Appends one audit_events row per event (who did what, when, to which key), many rows per statement. */
-export async function projectAuditEvents(db: Kysely<Database>, events: StoredEvent[]): Promise<void> {
+/** audit_events: one row per event (who did what, when, to which key); rows depend on nothing else. */
+export const auditLogProjection: InlineProjection = {
+  name: 'audit log',
+  tables: ['audit_events'],
+  project: (db, events) => projectAuditEvents(db, events),
+};
+
+/** Appends one audit_events row per event, many rows per statement. */
+async function projectAuditEvents(db: Kysely<Database>, events: readonly StoredEvent[]): Promise<void> {
   // Chunks keep each statement under SQLite's bound-parameter limit.
   for (let i = 0; i < events.length; i += 500) {
     await db.insertInto('audit_events').values(events.slice(i, i + 500).map(auditRow)).execute();

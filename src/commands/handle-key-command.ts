@@ -1,18 +1,18 @@
 import type { StoredEvent } from '../../events/event-envelope';
 import type { KeyEvent } from '../../events/key-events';
 import { lifecycleStreamId } from '../../events/streams';
-import { projectEvents } from '../../projections/project-events';
 import { decide } from '../domain/decide';
 import type { KeyCommand } from '../domain/key-commands';
 import { foldKeyState, type KeyState } from '../domain/key-state';
 import { appendToStream, readStream } from '../store/event-store';
-import { notifyKeyChanged, notifyLogAppended } from '../store/change-notifications';
+import { commitEvents } from '../store/commit-events';
 import type { CommandContext } from './command-context';
 
 /**
- * Loads the key's lifecycle stream, decides, then appends and projects in one
- * transaction. The append names the version that was read, so a concurrent change
- * in between becomes a ConflictError instead of a lost write. Events for another
+ * Loads the key's lifecycle stream, decides, then commits the events (append,
+ * inline projections, notifications: commit-events.ts) in one transaction. The
+ * append names the version that was read, so a concurrent change in between
+ * becomes a ConflictError instead of a lost write. Events for another
  * key (a roll's successor) go to that key's own stream, which must be new.
  */
 export function handleKeyCommand(ctx: CommandContext, command: KeyCommand): Promise<StoredEvent[]> {
@@ -33,22 +33,17 @@ export async function handleKeyCommandFor(
   const byKey = new Map<string, KeyEvent[]>();
   for (const event of events) byKey.set(event.data.keyId, [...(byKey.get(event.data.keyId) ?? []), event]);
 
-  const stored = await ctx.db.transaction().execute(async (trx) => {
-    const appended: StoredEvent[] = [];
-    for (const [keyId, keyEvents] of byKey) {
-      const expected = keyId === command.keyId ? readVersion : 0;
-      appended.push(
-        ...(await appendToStream(trx, lifecycleStreamId(keyId), expected, keyEvents, {
-          metadata: ctx.metadata,
-          recordedAt: ctx.now().toISOString(),
-        })),
-      );
-    }
-    await projectEvents(trx, appended);
-    await notifyKeyChanged(trx, [...byKey.keys()], appended.at(-1)!.recordedAt);
-    await notifyLogAppended(trx);
-    return appended;
-  });
-  ctx.afterCommit?.(stored);
-  return stored;
+  return commitEvents(
+    ctx.db,
+    async (trx) => {
+      const appended: StoredEvent[] = [];
+      for (const [keyId, keyEvents] of byKey) {
+        const expected = keyId === command.keyId ? readVersion : 0;
+        const recordedAt = ctx.now().toISOString();
+        appended.push(...(await appendToStream(trx, lifecycleStreamId(keyId), expected, keyEvents, { metadata: ctx.metadata, recordedAt })));
+      }
+      return appended;
+    },
+    ctx.afterCommit,
+  );
 }

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { UsageOutcome } from '../../events/key-events';
 import { usageStreamId } from '../../events/streams';
-import { projectEvents } from '../../projections/project-events';
 import { addUse, mergeTally, newTally, usageEvent, type UsageTally } from '../domain/usage-tally';
 import type { Db } from '../store/database';
-import { notifyLogAppended } from '../store/change-notifications';
+import { commitEvents } from '../store/commit-events';
 import { appendAtStreamEnds } from '../store/event-store';
 import type { StoredEvent } from '../../events/event-envelope';
 
@@ -99,19 +98,13 @@ export class UsageRecorder {
     const flushId = `usage-flush-${randomUUID()}`;
     const recordedAt = new Date((this.options.now ?? Date.now)()).toISOString();
     try {
-      const stored = await this.db.transaction().execute(async (trx) => {
-        // Appended after whatever each usage stream holds: never a lifecycle stream version.
-        const entries = tallies.map((tally) => ({
-          streamId: usageStreamId(tally.keyId),
-          event: usageEvent(tally),
-          metadata: { actor: tally.actor, requestId: flushId, causationId: flushId, correlationId: flushId, clientAddress: null, userAgent: null },
-        }));
-        const appended = await appendAtStreamEnds(trx, entries, recordedAt);
-        await projectEvents(trx, appended);
-        await notifyLogAppended(trx);
-        return appended;
-      });
-      this.options.afterCommit?.(stored);
+      // Appended after whatever each usage stream holds: never a lifecycle stream version.
+      const entries = tallies.map((tally) => ({
+        streamId: usageStreamId(tally.keyId),
+        event: usageEvent(tally),
+        metadata: { actor: tally.actor, requestId: flushId, causationId: flushId, correlationId: flushId, clientAddress: null, userAgent: null },
+      }));
+      await commitEvents(this.db, (trx) => appendAtStreamEnds(trx, entries, recordedAt), this.options.afterCommit);
     } catch (error) {
       // Put the uses back so the next window retries them, merged with newer ones.
       for (const tally of tallies) this.merge(tally);

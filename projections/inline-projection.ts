@@ -1,0 +1,14 @@
+import type { Kysely } from 'kysely';
+import type { StoredEvent } from '../events/event-envelope';
+import type { Database } from '../src/store/schema';
+
+/**
+ * A read model kept in step with the log inside the appending transaction. It
+ * names the tables it owns, so a rebuild knows what to empty and replay, and how
+ * it applies a batch of events, in log order.
+ */
+export interface InlineProjection {
+  name: string;
+  tables: readonly (keyof Database)[];
+  project(db: Kysely<Database>, events: readonly StoredEvent[]): Promise<void>;
+}
