@@ -138,11 +138,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ? new ChangeListener(
         options.databaseUrl,
         {
-          keyChanged: (keyId, recordedAt) => {
+          keyChanged: (keyId) => verifier.cache.invalidate(keyId),
+          logAppended: (recordedAt) => {
             if (recordedAt !== null) clock.observe(recordedAt);
-            verifier.cache.invalidate(keyId);
+            void feed.poke();
           },
-          logAppended: () => void feed.poke(),
           disconnected: () => verifier.cache.distrust(),
           connected: () => void feed.poke(),
           confirmed: (sentAt) => verifier.cache.confirm(sentAt, stalenessMs),

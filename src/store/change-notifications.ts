@@ -14,27 +14,42 @@ const KEY_CHANGES = 'api_key_changes';
 const LOG_APPENDS = 'event_log_appends';
 const HEARTBEATS = 'api_key_heartbeats';
 
-/**
- * Inside the appending transaction: these keys' lifecycle changed, recorded at
- * `recordedAt`. The time travels along, so an instance whose clock is behind
- * moves its own forward: a roll with no grace period expires the old key by the
- * rolling instance's clock, and must not verify elsewhere for as long as the clocks differ.
- */
-export async function notifyKeyChanged(trx: Kysely<any>, keyIds: string[], recordedAt: string): Promise<void> {
+/** Inside the appending transaction: these keys' lifecycle changed (the payload is the key id alone). */
+export async function notifyKeyChanged(trx: Kysely<any>, keyIds: string[]): Promise<void> {
   if (!isPostgres(trx)) return;
-  const at = Date.parse(recordedAt);
-  for (const keyId of new Set(keyIds)) await sql`select pg_notify(${KEY_CHANGES}, ${`${keyId} ${at}`})`.execute(trx);
+  for (const keyId of new Set(keyIds)) await sql`select pg_notify(${KEY_CHANGES}, ${keyId})`.execute(trx);
 }
 
-/** Inside the appending transaction: the log grew. */
-export async function notifyLogAppended(trx: Kysely<any>): Promise<void> {
-  if (isPostgres(trx)) await sql`select pg_notify(${LOG_APPENDS}, '')`.execute(trx);
+/**
+ * Inside the appending transaction: the log grew, up to events recorded at
+ * `recordedAt`. The time travels along so that an instance whose clock is behind
+ * moves its own forward: a roll with no grace period expires the old key by the
+ * rolling instance's clock, and must not verify elsewhere for as long as the
+ * clocks differ. (Instances from before this ignore the payload.)
+ */
+export async function notifyLogAppended(trx: Kysely<any>, recordedAt: string): Promise<void> {
+  if (isPostgres(trx)) await sql`select pg_notify(${LOG_APPENDS}, ${String(Date.parse(recordedAt))})`.execute(trx);
 }
+
+/**
+ * The recorded time a notification announces, when it is believable: epoch ms
+ * as digits, at most MAX_CLOCK_LEAD_MS ahead of this machine's clock. Anyone who
+ * can connect to the database can send a NOTIFY, and one instance's clock may run
+ * far ahead; either must not move every instance's clock into the future.
+ */
+export function announcedTime(payload: string | undefined, now = Date.now()): number | null {
+  if (!payload || !/^\d{1,15}$/.test(payload)) return null;
+  const at = Number(payload);
+  return at <= now + MAX_CLOCK_LEAD_MS ? at : null;
+}
+
+/** How far ahead of this machine another instance's announced time may be and still be believed. */
+export const MAX_CLOCK_LEAD_MS = 60_000;
 
 export interface ChangeHandlers {
-  /** A key changed; `recordedAt` (epoch ms) is when the change was recorded, by the writer's clock. */
-  keyChanged(keyId: string, recordedAt: number | null): void;
-  logAppended(): void;
+  keyChanged(keyId: string): void;
+  /** The log grew; `recordedAt` (epoch ms, by the writer's clock) when it is believable, else null. */
+  logAppended(recordedAt: number | null): void;
   /** The listener lost its connection: changes may be missed until it is back. */
   disconnected(): void;
   /** Listening again (after start or a reconnect). */
@@ -82,12 +97,8 @@ export class ChangeListener {
     const client = new pg.Client({ ...postgresConfig(this.databaseUrl), connectionTimeoutMillis: 2000, keepAlive: true });
     client.on('notification', (message) => {
       if (message.channel === HEARTBEATS) this.echoed(message.payload);
-      else if (message.channel === LOG_APPENDS) this.handlers.logAppended();
-      else if (message.payload) {
-        const [keyId, recordedAt] = message.payload.split(' ');
-        const at = Number(recordedAt);
-        this.handlers.keyChanged(keyId!, Number.isFinite(at) ? at : null);
-      }
+      else if (message.channel === LOG_APPENDS) this.handlers.logAppended(announcedTime(message.payload));
+      else if (message.payload) this.handlers.keyChanged(message.payload);
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));

@@ -23,8 +23,8 @@ export async function commitEvents(
     await projectEvents(trx, appended);
     // Usage changes no key's lifecycle: caches that hold keys need not hear of it.
     const changedKeys = appended.filter((event) => event.type !== 'KeyUsed').map((event) => event.data.keyId);
-    if (changedKeys.length > 0) await notifyKeyChanged(trx, changedKeys, appended.at(-1)!.recordedAt);
-    await notifyLogAppended(trx);
+    if (changedKeys.length > 0) await notifyKeyChanged(trx, changedKeys);
+    await notifyLogAppended(trx, appended.at(-1)!.recordedAt);
     return appended;
   });
   if (stored.length > 0) publish?.(stored);
