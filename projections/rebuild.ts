@@ -34,6 +34,9 @@ const FINAL_EVENTS_MAX = 200;
 /** The append lock of src/store/event-store.ts (a transaction-scoped advisory lock on PostgreSQL). */
 const APPEND_LOCK = 0x4150494b;
 
+/** Tries at the final swap before giving up, when other sessions keep the tables locked. */
+const MAX_SWAP_ATTEMPTS = 30;
+
 const SHADOW = '_next';
 const OLD = '_old';
 
@@ -51,6 +54,7 @@ export async function rebuildProjections(db: Kysely<Database>, options: RebuildO
   const shadow = db.withPlugin(toShadow);
   let position = 0;
   let events = 0;
+  let lockedOut = 0;
   for (;;) {
     const batch = await readAll(db, position, BATCH_EVENTS);
     if (batch.length === BATCH_EVENTS) {
@@ -67,10 +71,12 @@ export async function rebuildProjections(db: Kysely<Database>, options: RebuildO
         .transaction()
         .execute(async (trx) => {
           if (isPostgres(trx)) {
-            // Dropping a table waits for every reader of it, and every later query on it waits
-            // behind that: give up after a moment rather than stall the service; the loop retries.
-            await sql`set local lock_timeout = '2s'`.execute(trx);
+            // The swap needs every projection table to itself, which waits for each reader of
+            // them while every later query queues behind: take all the locks at once, give up
+            // after 200 ms (appends and reads wait no longer than that), and try again later.
+            await sql`set local lock_timeout = '200ms'`.execute(trx);
             await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
+            await sql`lock table ${sql.join(PROJECTION_TABLES.map((table) => sql.table(table)))} in access exclusive mode`.execute(trx);
           }
           const rest = await readAll(trx, position, FINAL_EVENTS_MAX + 1);
           if (rest.length > FINAL_EVENTS_MAX) return { swapped: false, projected: 0 };
@@ -80,11 +86,16 @@ export async function rebuildProjections(db: Kysely<Database>, options: RebuildO
         })
         .catch((error: unknown) => {
           if ((error as { code?: unknown }).code !== '55P03') throw error; // lock_not_available
-          return { swapped: false, projected: 0 };
+          return { swapped: false, projected: 0, locked: true };
         });
       if (swapped.swapped) {
         events += swapped.projected;
         break;
+      }
+      if ('locked' in swapped) {
+        // A long reader (a dump, a report) holds a table: back off, with jitter, a bounded number of times.
+        if (++lockedOut > MAX_SWAP_ATTEMPTS) throw new Error(`Could not take the projection tables for the swap in ${MAX_SWAP_ATTEMPTS} tries: a long-running query holds them`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** lockedOut) * (0.5 + Math.random())));
       }
       continue; // many events arrived meanwhile: keep going a batch at a time
     }
