@@ -84,15 +84,30 @@ interface RequestContext {
   principal?: Principal;
 }
 
+/**
+ * Starts the service. If anything fails half-way (the listener cannot connect, the
+ * port is taken), what was already opened is closed again before the error is
+ * thrown: no pool, timer or connection is left behind in an embedding process.
+ */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const production = options.production ?? false;
-  const authenticate = createAuthenticator(options.auth);
   const db = await openDatabase(options.databaseUrl, {
     onQuery: options.onQuery,
     migrate: options.migrateOnStart ?? true,
     onConnectionError: (error) => logger.warn({ err: error }, 'a pooled database connection failed; it is replaced on next use'),
   });
+  const opened: (() => Promise<unknown> | unknown)[] = [() => db.destroy()];
+  try {
+    return await serve(options, logger, db, opened);
+  } catch (error) {
+    for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function serve(options: ServerOptions, logger: Logger, db: Db, opened: (() => Promise<unknown> | unknown)[]): Promise<RunningServer> {
+  const production = options.production ?? false;
+  const authenticate = createAuthenticator(options.auth);
   // Audit ids and cursors are encrypted with the database's own secret, the same on every instance.
   const ids = createOpaqueIds(await loadOpaqueIdSecret(db));
   // Expiry is judged, and events stamped, by a clock that never goes back, not even
@@ -102,6 +117,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const now = () => new Date(clock());
   const databaseHealth = new DatabaseHealth();
   const feed = new AuditFeed(db, { logger, pollMs: options.feedPollMs });
+  opened.push(() => feed.close());
   // Usage flushes only add KeyUsed events, which no cached key depends on: they wake the feed alone.
   const usage =
     options.usageRecording === false
@@ -117,10 +133,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           onError: (error) => databaseHealth.failed(error),
         });
   usage?.start();
+  opened.push(() => usage?.stop());
   const verificationReads = await openVerificationReader(options.databaseUrl, db, {
     onQuery: options.onQuery,
     onConnectionError: (error) => logger.warn({ err: error }, 'a pooled verification connection failed; it is replaced on next use'),
   });
+  if (verificationReads !== db) opened.push(() => verificationReads.destroy());
   const verifier = new KeyVerifier(verificationReads, usage, clock);
   // Every command of this server: the key cache learns of changed keys, the live feed of new events.
   const afterCommit = (events: StoredEvent[]) => {
@@ -153,6 +171,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     : null;
   if (listener) {
     verifier.cache.distrust();
+    opened.push(() => listener.stop());
     await listener.start();
   }
   // Reads that fold or walk the log run in short slices through one small queue, so
