@@ -4,7 +4,7 @@ import { pendingMigrations } from '../store/migrations';
 import { withTimeout } from '../store/with-timeout';
 import { sendJson } from './http-responses';
 
-/** A write failure keeps the instance "not ready" this long, unless a commit succeeds sooner. */
+/** A failed database request keeps the instance "not ready" this long, unless a commit succeeds sooner. */
 const WRITE_FAILURE_MEMORY_MS = 5000;
 const CHECK_TIMEOUT_MS = 1000;
 
@@ -27,7 +27,7 @@ export class DatabaseHealth {
     this.failure = String((error as { code?: unknown })?.code ?? (error as Error)?.message ?? 'failed');
   }
 
-  /** The code of a recent write failure, or null when writes are believed to work. */
+  /** The code of a recent failure, or null when the database is believed to work. */
   get recentFailure(): string | null {
     return performance.now() - this.failedAt < WRITE_FAILURE_MEMORY_MS ? this.failure : null;
   }
@@ -38,11 +38,6 @@ export interface ReadinessDeps {
   health: DatabaseHealth;
   /** PostgreSQL: whether the change listener confirmed it is delivering (the key cache can be trusted). */
   changesLive: (() => boolean) | null;
-}
-
-interface ReadinessReport {
-  status: number;
-  body: { status: 'ready' } | { status: 'unavailable'; problems: string[] };
 }
 
 /** How long one database check answers /ready: anyone may call it, so a flood costs one check a second. */
@@ -64,8 +59,8 @@ export function createReadiness({ db, health, changesLive }: ReadinessDeps) {
     const failure = health.recentFailure;
     if (failure) problems.push(`database requests failing (${failure})`);
     if (changesLive && !changesLive()) problems.push('change notifications not confirmed: verification reads the database for every key');
-    const report: ReadinessReport = problems.length ? { status: 503, body: { status: 'unavailable', problems } } : { status: 200, body: { status: 'ready' } };
-    sendJson(res, report.status, report.body);
+    if (problems.length) sendJson(res, 503, { status: 'unavailable', problems });
+    else sendJson(res, 200, { status: 'ready' });
   };
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Kind, parse, validate, type FieldNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Authenticate } from '../auth/authenticate';
-import { hasPermissionAnywhere } from '../auth/principal';
+import { hasPermissionAnywhere, type Principal } from '../auth/principal';
 import { encodeGlobalID } from '../graphql/global-id';
 import type { KeyVerifier, VerificationResult } from '../verification/key-verifier';
 
@@ -78,7 +78,7 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     const secret = operation?.secretOf(variables);
     if (!operation || secret === undefined) return false;
     const cached = verifier.verifyFromCache(secret, principal);
-    if (!cached) return verifyAfterWaiting(req, res, contentType, query, variables, operationName);
+    if (!cached) return verifyByReading(res, contentType, query, operation, secret, principal);
     answer(res, contentType, operation.serialize(cached));
     remember(query, operation);
     return true;
@@ -101,6 +101,11 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     const operation = operationFor(query, operationName);
     const secret = operation?.secretOf(variables);
     if (!operation || secret === undefined) return false;
+    return verifyByReading(res, contentType, query, operation, secret, principal);
+  }
+
+  /** With the token known, when the key must be read (or a foreign key costs a read). */
+  async function verifyByReading(res: ServerResponse, contentType: string, query: string, operation: CompiledVerify, secret: string, principal: Principal) {
     let result;
     try {
       result = await verifier.verify(secret, principal);

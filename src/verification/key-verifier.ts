@@ -115,4 +115,3 @@ export class KeyVerifier {
     return key;
   }
 }
-

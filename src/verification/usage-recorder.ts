@@ -49,10 +49,6 @@ export class UsageRecorder {
     this.maxTallies = options.maxTallies ?? 100_000;
   }
 
-  /** Tallies held in memory now. */
-  get bufferedTallies(): number {
-    return this.bufferedKeys;
-  }
 
   start(): void {
     this.timer = setInterval(() => void this.flush(), this.options.flushMs);
