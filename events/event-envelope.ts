@@ -1,4 +1,5 @@
 import type { KeyEvent } from './key-events';
+import type { LogEvent } from './log-events';
 
 /** Who caused an event and in answer to what; stored beside every event. */
 export interface EventMetadata {
@@ -14,7 +15,7 @@ export interface EventMetadata {
 }
 
 /** An event as it stands in the log. */
-export type StoredEvent<E extends KeyEvent = KeyEvent> = E & {
+export type StoredEvent<E extends LogEvent = KeyEvent> = E & {
   position: number;
   streamId: string;
   streamVersion: number;

@@ -65,9 +65,10 @@ export const USAGE_OUTCOMES = ['VALID', 'INACTIVE', 'EXPIRED', 'DELETED'] as con
 export type UsageOutcome = (typeof USAGE_OUTCOMES)[number];
 
 /**
- * Verifications that presented this key's secret during one usage flush window,
- * by one actor, coalesced into one event (group commit): how many, when, and how
- * each was answered.
+ * Version 1 of KeyUsed: verifications that presented this key's secret during one
+ * flush (one second), by one actor, as one event in the chained log. No longer
+ * written: usage has a log of its own (events/usage-events.ts, KeyUsed version 2),
+ * and migration 0005 folded these into it. Old logs keep them; projections skip them.
  */
 export interface KeyUsed {
   type: 'KeyUsed';
@@ -85,6 +86,10 @@ export interface KeyUsed {
 }
 
 export type KeyEvent = KeyGenerated | KeyDeactivated | KeyReactivated | KeyDeleted | KeyRolled | KeyUsed;
+
+/** What happens to a key's lifecycle: what api_keys and the audit log are built from. */
+export type LifecycleEvent = Exclude<KeyEvent, KeyUsed>;
+export const LIFECYCLE_EVENT_TYPES: ReadonlySet<string> = new Set<LifecycleEvent['type']>(['KeyGenerated', 'KeyDeactivated', 'KeyReactivated', 'KeyDeleted', 'KeyRolled']);
 export type KeyEventType = KeyEvent['type'];
 
 /** Current schema version of each event's payload, stored beside it in the log. */

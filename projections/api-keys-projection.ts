@@ -1,13 +1,17 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { StoredEvent } from '../events/event-envelope';
-import type { KeyGenerated, KeyUsed } from '../events/key-events';
+import type { KeyGenerated, LifecycleEvent } from '../events/key-events';
 import type { ApiKeysTable, Database } from '../src/store/schema';
 import type { InlineProjection } from './inline-projection';
 
 type ApiKeyRow = Selectable<ApiKeysTable>;
-type LifecycleChange = Exclude<StoredEvent, StoredEvent<KeyGenerated> | StoredEvent<KeyUsed>>;
+type LifecycleChange = Exclude<StoredEvent<LifecycleEvent>, StoredEvent<KeyGenerated>>;
 
-/** api_keys, the current state of every key: updated event by event, in order. */
+/**
+ * api_keys, the current state of every key: updated event by event, in order.
+ * Its usage columns (usage count, last used, last rejected) are written by the
+ * usage log's flushes (src/usage/commit-usage.ts) and, on a rebuild, summed from it.
+ */
 export const apiKeysProjection: InlineProjection = {
   name: 'api keys',
   tables: ['api_keys'],
@@ -17,30 +21,11 @@ export const apiKeysProjection: InlineProjection = {
 };
 
 /** Keeps api_keys, the current state of every key, in step with the log. */
-async function projectApiKey(db: Kysely<Database>, event: StoredEvent): Promise<void> {
+async function projectApiKey(db: Kysely<Database>, event: StoredEvent<LifecycleEvent>): Promise<void> {
   switch (event.type) {
     case 'KeyGenerated':
       await db.insertInto('api_keys').values(generatedKeyRow(event)).execute();
       return;
-    case 'KeyUsed': {
-      const { count, lastValidAt, lastRejectedAt, lastRejectedCode } = event.data;
-      // Windows from several servers may arrive out of time order: keep the latest.
-      await db
-        .updateTable('api_keys')
-        .set((eb) => ({
-          usage_count: eb('usage_count', '+', count),
-          ...(lastValidAt && {
-            last_used_at: eb.case().when('last_used_at', 'is', null).then(lastValidAt).when('last_used_at', '<', lastValidAt).then(lastValidAt).else(eb.ref('last_used_at')).end(),
-          }),
-          ...(lastRejectedAt && {
-            last_rejected_code: eb.case().when('last_rejected_at', 'is', null).then(lastRejectedCode).when('last_rejected_at', '<', lastRejectedAt).then(lastRejectedCode).else(eb.ref('last_rejected_code')).end(),
-            last_rejected_at: eb.case().when('last_rejected_at', 'is', null).then(lastRejectedAt).when('last_rejected_at', '<', lastRejectedAt).then(lastRejectedAt).else(eb.ref('last_rejected_at')).end(),
-          }),
-        }))
-        .where('id', '=', event.data.keyId)
-        .execute();
-      return;
-    }
     default:
       await db.updateTable('api_keys').set(lifecycleChanges(event)).where('id', '=', event.data.keyId).execute();
   }

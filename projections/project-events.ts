@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { StoredEvent } from '../events/event-envelope';
+import { isLifecycleEvent, type LogEvent } from '../events/log-events';
 import type { Database } from '../src/store/schema';
 import { apiKeysProjection } from './api-keys-projection';
 import { auditLogProjection } from './audit-log-projection';
@@ -20,6 +21,8 @@ export const PROJECTION_TABLES = PROJECTIONS.flatMap((projection) => projection.
  * (inline projection) and, a batch at a time, during a rebuild: the same code
  * path, so a rebuild cannot drift from what the live service wrote.
  */
-export async function projectEvents(db: Kysely<Database>, events: readonly StoredEvent[]): Promise<void> {
-  for (const projection of PROJECTIONS) await projection.project(db, events);
+export async function projectEvents(db: Kysely<Database>, events: readonly StoredEvent<LogEvent>[]): Promise<void> {
+  const lifecycle = events.filter(isLifecycleEvent);
+  if (lifecycle.length === 0) return;
+  for (const projection of PROJECTIONS) await projection.project(db, lifecycle);
 }

@@ -15,6 +15,8 @@ import { isPostgres } from '../src/store/database';
 import { readAll } from '../src/store/event-store';
 import type { Database } from '../src/store/schema';
 import { PROJECTION_TABLES, projectEvents } from './project-events';
+import { restoreUsageColumns } from '../src/usage/restore-usage-columns';
+import { lockSealExclusive } from '../src/usage/usage-seal';
 
 // Rebuilding beside a live server. One transaction over the whole replay would
 // hold SQLite's write lock (and, on PostgreSQL, every projection row) for as long
@@ -76,11 +78,16 @@ export async function rebuildProjections(db: Kysely<Database>, options: RebuildO
             // after 200 ms (appends and reads wait no longer than that), and try again later.
             await sql`set local lock_timeout = '200ms'`.execute(trx);
             await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
+            // Usage flushes hold the seal shared while they add to api_keys: none may land between
+            // the usage totals below and the swap. Taken before the table locks, as flushes do.
+            await lockSealExclusive(trx);
             await sql`lock table ${sql.join(PROJECTION_TABLES.map((table) => sql.table(table)))} in access exclusive mode`.execute(trx);
           }
           const rest = await readAll(trx, position, FINAL_EVENTS_MAX + 1);
           if (rest.length > FINAL_EVENTS_MAX) return { swapped: false, projected: 0 };
           await projectEvents(trx.withPlugin(toShadow), rest);
+          // Usage is not in the chained log: the new table's usage columns come from the usage log.
+          await restoreUsageColumns(trx, 'api_keys_next');
           await swapTables(trx);
           return { swapped: true, projected: rest.length };
         })

@@ -36,7 +36,7 @@ try {
   console.error(`Not starting: ${(error as Error).message}`);
   process.exit(1);
 }
-logger.info({ url: `${server.url}/graphql`, database: config.databaseUrl, production: config.production }, 'API key service listening');
+logger.info({ url: `${server.url}/graphql`, database: config.databaseUrl, production: config.production, instance: config.instanceId }, 'API key service listening');
 // Machine-readable line for scripts and tests that start the server on PORT=0.
 console.log(`GraphQL endpoint: ${server.url}/graphql`);
 if (developmentToken) {

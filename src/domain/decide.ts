@@ -9,7 +9,7 @@ type ExistingKey = Extract<KeyState, { exists: true }>;
 /**
  * The key's rules: which command is allowed in which state, and what it records.
  * Usage is not a command: it is observed by verification and recorded in batches
- * (see usage-tally.ts), only ever for keys a verification found.
+ * into a log of its own (src/usage/), only ever for keys a verification found.
  */
 export function decide(command: KeyCommand, state: KeyState): KeyEvent[] {
   if (command.type === 'GenerateKey') {

@@ -8,6 +8,7 @@ import type { HeavyWork } from '../server/heavy-work';
 import type { IntegrityReport } from '../store/log-integrity';
 import type { KeyVerifier } from '../verification/key-verifier';
 import { createLoaders, type Loaders } from './loaders';
+import type { UsageRetention } from '../usage/usage-books-state';
 import type { OpaqueIds } from './opaque-ids';
 
 export interface GraphQLContext {
@@ -30,6 +31,14 @@ export interface GraphQLContext {
   signal?: AbortSignal;
   /** Encrypts log positions into audit event ids and cursors, with this database's secret. */
   ids: OpaqueIds;
+  /** How usage is recorded and kept: what usage series may ask for. */
+  usage: UsageSettings;
+}
+
+export interface UsageSettings {
+  retention: UsageRetention;
+  /** The usage window's length (USAGE_WINDOW_SECONDS), in ms. */
+  windowMs: number;
 }
 
 export function createGraphQLContext(deps: Omit<GraphQLContext, 'loaders'>): GraphQLContext {

@@ -1,8 +1,8 @@
-import { lifecycleStreamId, usageStreamId } from '../../events/streams';
+import { lifecycleStreamId } from '../../events/streams';
 import type { StoredEvent } from '../../events/event-envelope';
 import { foldApiKeyRow, type UsageTotals } from '../../projections/api-key-as-of';
-import { sql } from 'kysely';
-import { jsonInteger, jsonText } from './json-fields';
+import { asOfBoundary, keyUsageTotals } from '../usage/usage-queries';
+import { heldFrom, readBooksState } from '../usage/usage-books-state';
 import { statusAt } from '../domain/key-status';
 import type { KeyStatus } from '../../events/key-events';
 import type { Db } from '../store/database';
@@ -16,29 +16,33 @@ import type { ApiKeyFilter, ApiKeyRow } from './api-key-queries';
 
 /**
  * Keys folded per step: a page of 100 and its look-ahead row, so a page costs
- * three statements (candidates, lifecycle events, usage totals) unless its keys
- * have many usage windows; then usage takes more statements, each as short.
+ * a few statements (candidates, lifecycle events, the books, usage totals by resolution).
  */
 const FOLD_CHUNK = 101;
 
 /**
  * The keys among `keyIds` as they were at `asOf`; a key not yet generated then is
- * absent. Lifecycle events (a handful per key) are folded in memory; usage events
- * (one per flush window, so possibly very many) are added up by the database, a
- * bounded page of rows per statement.
+ * absent. Lifecycle events (a handful per key) are folded in memory; usage is
+ * added up by the database from the usage log's summaries and windows.
  * Runs as slices of FOLD_CHUNK keys, each statement its own slice, so the event
  * loop turns (and other requests run) between them; a server passes its
  * heavy-work limiter as `slices`.
  */
-export async function findApiKeysAsOf(db: Db, keyIds: readonly string[], asOf: Date, slices: SliceRunner = unlimitedSlices): Promise<Map<string, ApiKeyRow>> {
+export async function findApiKeysAsOf(
+  db: Db,
+  keyIds: readonly string[],
+  asOf: Date,
+  slices: SliceRunner = unlimitedSlices,
+  settings: AsOfUsageSettings = DEFAULT_AS_OF_USAGE(),
+): Promise<Map<string, ApiKeyRow>> {
   const keys = new Map<string, ApiKeyRow>();
   for (let i = 0; i < keyIds.length; i += FOLD_CHUNK) {
-    for (const [keyId, row] of await foldChunk(db, keyIds.slice(i, i + FOLD_CHUNK), asOf, slices)) keys.set(keyId, row);
+    for (const [keyId, row] of await foldChunk(db, keyIds.slice(i, i + FOLD_CHUNK), asOf, slices, settings)) keys.set(keyId, row);
   }
   return keys;
 }
 
-async function foldChunk(db: Db, keyIds: readonly string[], asOf: Date, slices: SliceRunner): Promise<Map<string, ApiKeyRow>> {
+async function foldChunk(db: Db, keyIds: readonly string[], asOf: Date, slices: SliceRunner, settings: AsOfUsageSettings): Promise<Map<string, ApiKeyRow>> {
   const until = asOf.toISOString();
   const lifecycle = await slices(async () => {
     const rows = await db
@@ -49,7 +53,8 @@ async function foldChunk(db: Db, keyIds: readonly string[], asOf: Date, slices: 
       .orderBy('position')
       .execute();
     const byKey = new Map<string, StoredEvent[]>();
-    for (const event of rows.map(toStoredEvent)) {
+    // Lifecycle streams hold key events only.
+    for (const event of rows.map(toStoredEvent) as StoredEvent[]) {
       const events = byKey.get(event.data.keyId);
       if (events) events.push(event);
       else byKey.set(event.data.keyId, [event]);
@@ -57,7 +62,7 @@ async function foldChunk(db: Db, keyIds: readonly string[], asOf: Date, slices: 
     return byKey;
   });
   if (lifecycle.size === 0) return new Map();
-  const usage = await usageTotalsAsOf(db, [...lifecycle.keys()], until, slices);
+  const usage = await usageTotalsAsOf(db, [...lifecycle.keys()], asOf, slices, settings);
   const keys = new Map<string, ApiKeyRow>();
   for (const [keyId, events] of lifecycle) {
     const row = foldApiKeyRow(events, usage.get(keyId) ?? null);
@@ -66,81 +71,31 @@ async function foldChunk(db: Db, keyIds: readonly string[], asOf: Date, slices: 
   return keys;
 }
 
-/** Usage events read per statement: a few milliseconds of work, however busy the keys were. */
-const USAGE_PAGE_ROWS = 2000;
+/** The usage window's length: time travel counts usage by whole windows. */
+export interface AsOfUsageSettings {
+  windowMs: number;
+}
+
+const DEFAULT_AS_OF_USAGE = (): AsOfUsageSettings => ({ windowMs: 60_000 });
 
 /**
- * Sums of the KeyUsed events of each key's usage stream recorded up to `until`.
- * A busy key has one event per usage window (thousands a day), so its events are
- * read a page at a time, in the unique index's (stream, version) order, each page
- * its own slice: one statement for quiet keys, many short ones for busy keys,
- * never one long one that would hold the event loop. The database extracts the
- * JSON fields; the sums are taken here.
+ * Each key's uses up to `asOf`, from the finest resolution the usage log still
+ * holds for that moment: windows that ended by asOf, else whole hours, else whole
+ * days (asOfBoundary). A few index ranges per resolution, in one slice.
  */
-async function usageTotalsAsOf(db: Db, keyIds: string[], until: string, slices: SliceRunner): Promise<Map<string, UsageTotals>> {
-  const keyOfStream = new Map(keyIds.map((keyId) => [usageStreamId(keyId), keyId]));
-  const totals = new Map<string, UsageTotals>();
-  // Streams not read yet; and the one a full page stopped inside, with the last version read.
-  let pending = [...keyOfStream.keys()];
-  let partial: { streamId: string; afterVersion: number } | null = null;
-  while (partial || pending.length > 0) {
-    const rows = await slices(() => usagePage(db, partial ?? pending, until));
-    for (const row of rows) addUsage(totals, keyOfStream.get(row.stream_id)!, row);
-    if (rows.length < USAGE_PAGE_ROWS) {
-      if (partial) partial = null;
-      else pending = [];
-      continue;
+async function usageTotalsAsOf(db: Db, keyIds: string[], asOf: Date, slices: SliceRunner, settings: AsOfUsageSettings): Promise<Map<string, UsageTotals>> {
+  return slices(async () => {
+    const books = await readBooksState(db);
+    const { to } = asOfBoundary(asOf.getTime(), heldFrom(books), settings.windowMs);
+    const totals = new Map<string, UsageTotals>();
+    for (const [keyId, usage] of await keyUsageTotals(db, keyIds, to, books.closedThrough)) {
+      totals.set(keyId, { count: usage.count, lastValidAt: iso(usage.lastValidAt), lastRejectedAt: iso(usage.lastRejectedAt), lastRejectedCode: usage.lastRejectedCode });
     }
-    // Only the page's last stream can have more rows; the others it holds are done.
-    const last = rows.at(-1)!;
-    if (!partial) {
-      const seen = new Set(rows.map((row) => row.stream_id));
-      pending = pending.filter((streamId) => !seen.has(streamId));
-    }
-    partial = { streamId: last.stream_id, afterVersion: Number(last.stream_version) };
-  }
-  return totals;
+    return totals;
+  });
 }
 
-interface UsageRow {
-  stream_id: string;
-  stream_version: number;
-  count: number;
-  lastValidAt: string | null;
-  lastRejected: string | null;
-}
-
-/** The next page of usage rows: of whole streams, or of one stream after a version. */
-function usagePage(db: Db, from: string[] | { streamId: string; afterVersion: number }, until: string): Promise<UsageRow[]> {
-  // Times are fixed-width ISO strings, so the greatest "time|code" holds the code of the latest rejection.
-  const rejected = sql<string | null>`${jsonText(db, 'data', 'lastRejectedAt')} || '|' || ${jsonText(db, 'data', 'lastRejectedCode')}`;
-  let rows = db
-    .selectFrom('events')
-    .select([
-      'stream_id',
-      'stream_version',
-      jsonInteger(db, 'data', 'count').as('count'),
-      jsonText(db, 'data', 'lastValidAt').as('lastValidAt'),
-      rejected.as('lastRejected'),
-    ])
-    .where('recorded_at', '<=', until);
-  rows = Array.isArray(from)
-    ? rows.where('stream_id', 'in', from)
-    : rows.where('stream_id', '=', from.streamId).where('stream_version', '>', from.afterVersion);
-  return rows.orderBy('stream_id').orderBy('stream_version').limit(USAGE_PAGE_ROWS).execute();
-}
-
-function addUsage(totals: Map<string, UsageTotals>, keyId: string, row: UsageRow): void {
-  const [lastRejectedAt = null, lastRejectedCode = null] = row.lastRejected ? row.lastRejected.split('|') : [];
-  let seen = totals.get(keyId);
-  if (!seen) totals.set(keyId, (seen = { count: 0, lastValidAt: null, lastRejectedAt: null, lastRejectedCode: null }));
-  seen.count += Number(row.count);
-  if (row.lastValidAt && (!seen.lastValidAt || row.lastValidAt > seen.lastValidAt)) seen.lastValidAt = row.lastValidAt;
-  if (lastRejectedAt && (!seen.lastRejectedAt || lastRejectedAt > seen.lastRejectedAt)) {
-    seen.lastRejectedAt = lastRejectedAt;
-    seen.lastRejectedCode = lastRejectedCode;
-  }
-}
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * Most candidates rebuilt per round. Small, so a sparse filter costs many short
@@ -160,6 +115,7 @@ export async function listProjectApiKeysAsOf(
   page: { limit: number; beforePosition: number | null },
   asOf: Date,
   slices: SliceRunner = unlimitedSlices,
+  settings: AsOfUsageSettings = DEFAULT_AS_OF_USAGE(),
 ): Promise<ApiKeyRow[]> {
   const found: ApiKeyRow[] = [];
   const at = asOf.toISOString();
@@ -182,7 +138,7 @@ export async function listProjectApiKeysAsOf(
     if (filter.expiresBefore) query = query.where('expires_at', '<', filter.expiresBefore.toISOString());
     const candidates = await slices(() => query.orderBy('created_position', 'desc').limit(batch).execute());
     if (candidates.length === 0) break;
-    const keys = await findApiKeysAsOf(db, candidates.map((candidate) => candidate.id), asOf, slices);
+    const keys = await findApiKeysAsOf(db, candidates.map((candidate) => candidate.id), asOf, slices, settings);
     for (const candidate of candidates) {
       const key = keys.get(candidate.id);
       if (key && matchesFilter(key, filter, asOf) && found.length < page.limit) found.push(key);

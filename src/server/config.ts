@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type AuthConfig } from '../auth/authenticate';
 import { loadOrCreateDevelopmentSecret } from '../auth/development-secret';
 import { isPostgresUrl, sqliteFileFromUrl } from '../store/database';
+import type { UsageRetention } from '../usage/usage-books-state';
 
 // Everything the server reads from its environment, in one place.
 
@@ -19,7 +21,12 @@ export interface ServerConfig {
   trustProxy: number;
   introspection: boolean;
   usageRecording: boolean;
-  usageFlushMs: number;
+  /** The usage window (USAGE_WINDOW_SECONDS): one usage record per key, principal, window and instance. */
+  usageWindowSeconds: number;
+  /** This instance's name in the usage records it writes (INSTANCE_ID); random per start unless set. */
+  instanceId: string;
+  /** Days usage is kept by window, then by hour (USAGE_RETENTION_*_DAYS); day summaries are kept for good. */
+  usageRetention: UsageRetention;
   /** Apply migrations when the server starts (MIGRATE_ON_START, default true); else run `npm run migrate`. */
   migrateOnStart: boolean;
   /** How often the live audit feed checks for events it was not told of (FEED_POLL_MS). */
@@ -33,6 +40,14 @@ export interface ServerConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** What INSTANCE_ID may be: it is written into every usage record and shown to operators. */
+export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A name for an instance that was given none: unique enough among the few that share a database. */
+export function randomInstanceId(): string {
+  return randomBytes(4).toString('hex');
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = Number(env.PORT ?? 4000);
@@ -60,7 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     trustProxy: proxyHops(env.TRUST_PROXY),
     introspection: env.GRAPHQL_INTROSPECTION === undefined ? !production : isTrue(env.GRAPHQL_INTROSPECTION),
     usageRecording: env.USAGE_RECORDING === undefined ? true : isTrue(env.USAGE_RECORDING),
-    usageFlushMs: positiveInteger('USAGE_FLUSH_MS', env.USAGE_FLUSH_MS, 1000),
+    usageWindowSeconds: usageWindowSeconds(env.USAGE_WINDOW_SECONDS),
+    instanceId: instanceId(env.INSTANCE_ID),
+    usageRetention: usageRetention(env),
     migrateOnStart: env.MIGRATE_ON_START === undefined ? true : isTrue(env.MIGRATE_ON_START),
     feedPollMs: positiveInteger('FEED_POLL_MS', env.FEED_POLL_MS, 2000),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
@@ -110,6 +127,30 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new ConfigError(`${name} must be a positive whole number`);
   return number;
+}
+
+/** Windows must tile the hour, so they roll up into hourly and daily summaries exactly. */
+function usageWindowSeconds(value: string | undefined): number {
+  const seconds = positiveInteger('USAGE_WINDOW_SECONDS', value, 60);
+  if (3600 % seconds !== 0) throw new ConfigError(`USAGE_WINDOW_SECONDS must divide an hour (3600 seconds) evenly, such as 10, 30, 60 or 300, not "${value}"`);
+  return seconds;
+}
+
+function instanceId(value: string | undefined): string {
+  if (value === undefined) return randomInstanceId();
+  if (!INSTANCE_ID_PATTERN.test(value)) throw new ConfigError(`INSTANCE_ID must be 1-64 letters, digits, dots, dashes or underscores, not "${value}"`);
+  return value;
+}
+
+/** Hourly usage is summed from windows, so it is kept at least as long as they are (and never under two days). */
+function usageRetention(env: NodeJS.ProcessEnv): UsageRetention {
+  const minuteDays = positiveInteger('USAGE_RETENTION_MINUTE_DAYS', env.USAGE_RETENTION_MINUTE_DAYS, 2);
+  const hourDays = positiveInteger('USAGE_RETENTION_HOUR_DAYS', env.USAGE_RETENTION_HOUR_DAYS, 90);
+  const least = Math.max(2, minuteDays);
+  if (hourDays < least) {
+    throw new ConfigError(`USAGE_RETENTION_HOUR_DAYS must be a whole number of days, at least 2 and at least USAGE_RETENTION_MINUTE_DAYS (here ${least}), not "${env.USAGE_RETENTION_HOUR_DAYS}"`);
+  }
+  return { minuteDays, hourDays };
 }
 
 const MAX_PROXY_HOPS = 10;

@@ -13,6 +13,7 @@ import { AuditFeed } from '../feed/audit-feed';
 import type { StoredEvent } from '../../events/event-envelope';
 import { IntegrityChecker } from '../store/log-integrity';
 import { HeavyWork } from './heavy-work';
+import { INSTANCE_ID_PATTERN, randomInstanceId } from './config';
 import { corsFor, isLoopbackRequest } from './browser-access';
 import { clientInfoOf, type ClientInfo } from './client-info';
 import { createMaskError } from './mask-error';
@@ -28,6 +29,9 @@ import { requestIdOf } from './request-id';
 import { createVerifyFastPath } from './verify-fast-path';
 import { KeyVerifier } from '../verification/key-verifier';
 import { UsageRecorder } from '../verification/usage-recorder';
+import { DEFAULT_USAGE_RETENTION, type UsageRetention } from '../usage/usage-books-state';
+import { UsageBooks } from '../usage/usage-books';
+import { latestUsageAt } from '../usage/latest-usage';
 
 export interface ServerOptions {
   port: number;
@@ -46,9 +50,16 @@ export interface ServerOptions {
   now?: () => Date;
   /** Called once per SQL statement; used by tests to count what a request costs. */
   onQuery?: (sql: string) => void;
-  /** Record verifications as KeyUsed events (default true), written every usageFlushMs (default 1000). */
+  /** Record verifications in the usage log (default true). */
   usageRecording?: boolean;
-  usageFlushMs?: number;
+  /** The usage window (default 60 s; divides an hour): buffered usage is written at each of its ends. */
+  usageWindowSeconds?: number;
+  /** This instance's name in its usage records (default: random, per start). */
+  instanceId?: string;
+  /** Most usage tallies held in memory (default 100,000); see usage-buffer.ts. */
+  usageMaxTallies?: number;
+  /** Days usage is kept by window, then by hour (defaults 2 and 90); day summaries are kept for good. */
+  usageRetention?: UsageRetention;
   /** Answer plain verifyApiKey requests without yoga (default true); see verify-fast-path.ts. */
   fastPath?: boolean;
   /** Apply migrations on start (default true). */
@@ -70,6 +81,8 @@ export interface RunningServer {
   db: Db;
   /** Writes buffered usage now (tests, shutdown). */
   flushUsage(): Promise<void>;
+  /** Closes due usage hours and applies retention now, as of `now` (default the server's clock); see usage-books.ts. */
+  runUsageBooks(now?: number): Promise<void>;
   /** Requests answered by the verify fast path so far. */
   readonly fastPathAnswers: number;
   /** Live feed streams open now. */
@@ -114,26 +127,35 @@ async function serve(options: ServerOptions, logger: Logger, db: Db, opened: (()
   // across a restart: a key that expired must not verify again if the wall clock steps back.
   const clock = createMonotonicClock(options.now ? () => options.now!().getTime() : Date.now);
   clock.observe(await logHeadRecordedAt(db).catch(() => -Infinity));
+  clock.observe(await latestUsageAt(db).catch(() => -Infinity));
   const now = () => new Date(clock());
   const databaseHealth = new DatabaseHealth();
   const feed = new AuditFeed(db, { logger, pollMs: options.feedPollMs });
   opened.push(() => feed.close());
-  // Usage flushes only add KeyUsed events, which no cached key depends on: they wake the feed alone.
+  // Usage has a log of its own: no cached key depends on it and the audit feed does not carry it, so a
+  // committed write only tells the health check that the database answers.
+  const instance = options.instanceId ?? randomInstanceId();
+  if (!INSTANCE_ID_PATTERN.test(instance)) throw new Error('instanceId must be 1-64 letters, digits, dots, dashes or underscores');
+  const windowSeconds = options.usageWindowSeconds ?? 60;
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || 3600 % windowSeconds !== 0) throw new Error('usageWindowSeconds must be a whole number of seconds that divides an hour');
+  const usageSettings = { retention: options.usageRetention ?? DEFAULT_USAGE_RETENTION, windowMs: windowSeconds * 1000 };
   const usage =
     options.usageRecording === false
       ? null
       : new UsageRecorder(db, {
-          flushMs: options.usageFlushMs ?? 1000,
-          logger,
+          windowMs: windowSeconds * 1000,
+          instance,
           now: clock,
-          afterCommit: () => {
-            databaseHealth.succeeded();
-            void feed.poke();
-          },
+          maxTallies: options.usageMaxTallies,
+          logger,
+          afterCommit: () => databaseHealth.succeeded(),
           onError: (error) => databaseHealth.failed(error),
         });
   usage?.start();
   opened.push(() => usage?.stop());
+  const books = new UsageBooks(db, { retention: usageSettings.retention, now: clock, logger });
+  books.start();
+  opened.push(() => books.stop());
   const verificationReads = await openVerificationReader(options.databaseUrl, db, {
     onQuery: options.onQuery,
     onConnectionError: (error) => logger.warn({ err: error }, 'a pooled verification connection failed; it is replaced on next use'),
@@ -215,7 +237,7 @@ async function serve(options: ServerOptions, logger: Logger, db: Db, opened: (()
     context: async ({ request, requestId, client, principal: authenticated }) => {
       try {
         const principal = authenticated ?? (await authenticate(request.headers.get('authorization')));
-        return createGraphQLContext({ db, verifier, feed, afterCommit, now, principal, client, requestId, checkIntegrity, heavyWork, ids, signal: request.signal });
+        return createGraphQLContext({ db, verifier, feed, afterCommit, now, principal, client, requestId, checkIntegrity, heavyWork, ids, usage: usageSettings, signal: request.signal });
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         throw new GraphQLError(error.message, {
@@ -260,6 +282,7 @@ async function serve(options: ServerOptions, logger: Logger, db: Db, opened: (()
     port,
     db,
     flushUsage: () => usage?.flush() ?? Promise.resolve(),
+    runUsageBooks: (at) => books.run(at),
     get fastPathAnswers() {
       return fastPathAnswers;
     },
@@ -279,6 +302,7 @@ async function serve(options: ServerOptions, logger: Logger, db: Db, opened: (()
         connections.closeWhenIdle();
       });
       await usage?.stop();
+      await books.stop();
       await listener?.stop();
       if (verificationReads !== db) await verificationReads.destroy();
       await db.destroy();

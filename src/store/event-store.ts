@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { EventMetadata, StoredEvent } from '../../events/event-envelope';
-import { EVENT_SCHEMA_VERSIONS, isKeyEventType, type KeyEvent } from '../../events/key-events';
+import { isLogEventType, LOG_EVENT_SCHEMA_VERSIONS, type LogEvent } from '../../events/log-events';
 import { upcastEventData } from '../../events/upcast';
 import { ConflictError } from '../domain/errors';
 import { chainRows, GENESIS_HASH } from './event-chain';
@@ -28,20 +28,20 @@ export interface AppendOptions {
  * constraint is what rejects a concurrent writer; the version check before it only
  * turns a stale expectation into the same Conflict without relying on it.
  */
-export async function appendToStream(
+export async function appendToStream<E extends LogEvent>(
   trx: Transaction<Database>,
   streamId: string,
   expected: number,
-  events: KeyEvent[],
+  events: E[],
   { metadata, recordedAt }: AppendOptions,
-): Promise<StoredEvent[]> {
+): Promise<StoredEvent<E>[]> {
   await lockAppends(trx);
   const current = await currentStreamVersion(trx, streamId);
   if (expected !== current) throw new ConflictError(streamId, expected);
 
   const rows = events.map((event, index) => eventRow(streamId, current + index + 1, event, metadata));
   try {
-    return await insertChained(trx, rows, recordedAt);
+    return (await insertChained(trx, rows, recordedAt)) as StoredEvent<E>[];
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(streamId, current);
     throw error;
@@ -50,13 +50,13 @@ export async function appendToStream(
 
 /**
  * Appends one event to the end of each of many streams, in two statements
- * whatever their number: the usage flush writes a window of every key at once.
+ * whatever their number: bulk loads (a large history for tests and benchmarks).
  */
 export async function appendAtStreamEnds(
   trx: Transaction<Database>,
-  entries: { streamId: string; event: KeyEvent; metadata: EventMetadata }[],
+  entries: { streamId: string; event: LogEvent; metadata: EventMetadata }[],
   recordedAt: string,
-): Promise<StoredEvent[]> {
+): Promise<StoredEvent<LogEvent>[]> {
   if (entries.length === 0) return [];
   await lockAppends(trx);
   const streamIds = [...new Set(entries.map((entry) => entry.streamId))];
@@ -91,7 +91,7 @@ type UnchainedRow = Omit<Insertable<EventsTable>, 'chain_hash' | 'recorded_at'>;
  * recorded time never goes back along the log (instances' clocks differ by a little),
  * so "recorded up to a moment" is always a prefix of the log: what time travel reads.
  */
-async function insertChained(trx: Transaction<Database>, rows: UnchainedRow[], recordedAt: string): Promise<StoredEvent[]> {
+async function insertChained(trx: Transaction<Database>, rows: UnchainedRow[], recordedAt: string): Promise<StoredEvent<LogEvent>[]> {
   const head = await trx.selectFrom('events').select(['chain_hash', 'recorded_at']).orderBy('position', 'desc').limit(1).executeTakeFirst();
   // Chaining onto a row without a hash would quietly restart the chain; refuse instead.
   if (head && !head.chain_hash) throw new Error('The last event in the log has no chain hash; run npm run verify-log');
@@ -114,12 +114,12 @@ async function lockAppends(trx: Transaction<Database>): Promise<void> {
   if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
 }
 
-function eventRow(streamId: string, version: number, event: KeyEvent, metadata: EventMetadata): UnchainedRow {
+function eventRow(streamId: string, version: number, event: LogEvent, metadata: EventMetadata): UnchainedRow {
   return {
     stream_id: streamId,
     stream_version: version,
     type: event.type,
-    schema_version: EVENT_SCHEMA_VERSIONS[event.type],
+    schema_version: LOG_EVENT_SCHEMA_VERSIONS[event.type],
     data: JSON.stringify(event.data),
     metadata: JSON.stringify(metadata),
   };
@@ -134,9 +134,10 @@ export async function currentStreamVersion(db: Kysely<Database>, streamId: strin
   return Number(row?.version ?? 0);
 }
 
+/** A key's lifecycle stream, in order (its events are all key events). */
 export async function readStream(db: Kysely<Database>, streamId: string): Promise<StoredEvent[]> {
   const rows = await db.selectFrom('events').selectAll().where('stream_id', '=', streamId).orderBy('stream_version').execute();
-  return rows.map(toStoredEvent);
+  return rows.map(toStoredEvent) as StoredEvent[];
 }
 
 /** When the last event was recorded (epoch ms); -Infinity for an empty log. */
@@ -146,7 +147,7 @@ export async function logHeadRecordedAt(db: Kysely<Database>): Promise<number> {
 }
 
 /** Reads the global log in position order, a batch at a time. */
-export async function readAll(db: Kysely<Database>, afterPosition: number, limit: number): Promise<StoredEvent[]> {
+export async function readAll(db: Kysely<Database>, afterPosition: number, limit: number): Promise<StoredEvent<LogEvent>[]> {
   const rows = await db
     .selectFrom('events')
     .selectAll()
@@ -157,21 +158,21 @@ export async function readAll(db: Kysely<Database>, afterPosition: number, limit
   return rows.map(toStoredEvent);
 }
 
-export function toStoredEvent(row: Selectable<EventsTable>): StoredEvent {
-  if (!isKeyEventType(row.type)) throw new Error(`Unknown event type in the log at position ${row.position}`);
-  if (row.schema_version > EVENT_SCHEMA_VERSIONS[row.type]) {
+export function toStoredEvent(row: Selectable<EventsTable>): StoredEvent<LogEvent> {
+  if (!isLogEventType(row.type)) throw new Error(`Unknown event type in the log at position ${row.position}`);
+  if (row.schema_version > LOG_EVENT_SCHEMA_VERSIONS[row.type]) {
     throw new Error(`Event at position ${row.position} has a newer schema version than this build understands`);
   }
   return {
     type: row.type,
-    data: upcastEventData(row.type, row.schema_version, EVENT_SCHEMA_VERSIONS[row.type], JSON.parse(row.data)),
+    data: upcastEventData(row.type, row.schema_version, LOG_EVENT_SCHEMA_VERSIONS[row.type], JSON.parse(row.data)),
     position: Number(row.position),
     streamId: row.stream_id,
     streamVersion: Number(row.stream_version),
     schemaVersion: row.schema_version,
     metadata: JSON.parse(row.metadata),
     recordedAt: row.recorded_at,
-  } as StoredEvent;
+  } as StoredEvent<LogEvent>;
 }
 
 function isUniqueViolation(error: unknown): boolean {

@@ -3,6 +3,7 @@ import { sql, type Kysely, type Migration, Migrator, type Selectable } from 'kys
 import { isPostgres } from './database';
 import { chainHash, GENESIS_HASH } from './event-chain';
 import type { EventsTable } from './schema';
+import { migrateUsageLog } from '../usage/usage-log-migration';
 
 // Migrations live in code so the server and `npm run rebuild` apply the same ones
 // without a directory lookup at run time.
@@ -130,6 +131,7 @@ const migrations: Record<string, Migration> = {
       await db.insertInto('server_secrets').values({ name: 'opaque_ids', value: randomBytes(32).toString('hex') }).execute();
     },
   },
+  '0005_usage_log': { up: migrateUsageLog },
 };
 
 /** Applies every migration, or those up to and including `target` (tests of the upgrade path). */

@@ -65,8 +65,80 @@ export interface AuditEventsTable {
   rotated_to: string | null;
 }
 
+/** Verification counts by outcome, in every usage record and summary. */
+export interface UsageCountColumns {
+  total: number;
+  valid: number;
+  inactive: number;
+  expired: number;
+  deleted: number;
+}
+
+/** Per key: the latest accepted and rejected verification (epoch ms) within the row's period. */
+export interface UsageLastColumns {
+  last_valid_at: number | null;
+  last_rejected_at: number | null;
+  last_rejected_code: string | null;
+}
+
+/** The usage log: one KeyUsed record per window, key, principal and instance (events/usage-events.ts). Times in epoch ms. */
+export interface UsageWindowsTable extends UsageCountColumns, UsageLastColumns {
+  window_start: number;
+  key_id: string;
+  principal: string;
+  instance: string;
+  project_id: string;
+}
+
+/** A project's verifications per window and instance, written with the key records they sum. */
+export interface UsageProjectWindowsTable extends UsageCountColumns {
+  window_start: number;
+  project_id: string;
+  instance: string;
+}
+
+/** Closed hours, per key: the fold of the hour's windows, written when the hour is closed. */
+export interface UsageKeyHoursTable extends UsageCountColumns, UsageLastColumns {
+  hour_start: number;
+  key_id: string;
+  project_id: string;
+}
+
+export interface UsageProjectHoursTable extends UsageCountColumns {
+  hour_start: number;
+  project_id: string;
+}
+
+/** Days, per key: the sum of the day's closed hours (complete once the day's last hour is closed). */
+export interface UsageKeyDaysTable extends UsageCountColumns, UsageLastColumns {
+  day_start: number;
+  key_id: string;
+  project_id: string;
+}
+
+export interface UsageProjectDaysTable extends UsageCountColumns {
+  day_start: number;
+  project_id: string;
+}
+
+/**
+ * One row: usage windows before `sealed_through` (epoch ms) are closed or being
+ * closed, and flushes move later uses of them into the first open window.
+ */
+export interface UsageSealTable {
+  id: number;
+  sealed_through: number;
+}
+
 export interface Database {
   events: EventsTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
+  usage_windows: UsageWindowsTable;
+  usage_project_windows: UsageProjectWindowsTable;
+  usage_key_hours: UsageKeyHoursTable;
+  usage_project_hours: UsageProjectHoursTable;
+  usage_key_days: UsageKeyDaysTable;
+  usage_project_days: UsageProjectDaysTable;
+  usage_seal: UsageSealTable;
 }

@@ -82,7 +82,7 @@ export class KeyVerifier {
 
   /** Called after every commit: a changed key is read afresh on its next verification. */
   readonly afterCommit = (events: StoredEvent[]): void => {
-    for (const event of events) if (event.type !== 'KeyUsed') this.cache.invalidate(event.data.keyId);
+    for (const event of events) this.cache.invalidate(event.data.keyId);
   };
 
   /** Until then (performance.now() ms), reads are not tried: the last one failed. */

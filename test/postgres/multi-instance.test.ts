@@ -3,6 +3,8 @@ import { PERMISSIONS } from '../../src/auth/principal';
 import { signToken } from '../../src/auth/sign-token';
 import { rebuildProjections } from '../../projections/rebuild';
 import { openDatabase, type Db } from '../../src/store/database';
+import { checkUsageBooks } from '../../src/usage/check-usage-books';
+import { UsageBooks } from '../../src/usage/usage-books';
 import { gqlAt, spawnServer, type SpawnedServer } from '../support/spawned-server';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { TEST_JWT_SECRET } from '../support/test-server';
@@ -25,10 +27,10 @@ describe('several instances on one PostgreSQL database', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     db = await openDatabase(database.url);
-    // Usage is written only when each stops, so the usage test sees one window per instance
-    // however slowly a loaded machine runs its verifications.
-    const env = { USAGE_FLUSH_MS: '600000' };
-    [a, b] = await Promise.all([spawnServer(database.url, env), spawnServer(database.url, env)]);
+    // Hour-long usage windows: each instance writes one record per key and principal (early for
+    // a key's first use, then at its stop, into the same row) however slowly the machine runs.
+    const env = { USAGE_WINDOW_SECONDS: '3600' };
+    [a, b] = await Promise.all([spawnServer(database.url, { ...env, INSTANCE_ID: 'alpha' }), spawnServer(database.url, { ...env, INSTANCE_ID: 'beta' })]);
     token = await signToken(TEST_JWT_SECRET, { sub: 'multi', perms: { '*': [...PERMISSIONS] }, expiresIn: 3600 });
   });
   afterAll(async () => {
@@ -117,16 +119,48 @@ describe('several instances on one PostgreSQL database', () => {
     expect(seen.length).toBeGreaterThanOrEqual(80);
   });
 
-  it('merges usage from both instances: counts add up and lastUsedAt is the latest', async () => {
+  it('merges usage from both instances: each writes its own windows, counts add up, lastUsedAt is the latest, and the books close each hour once', async () => {
     const key = await generate(a, 'proj_usage', 'shared');
-    for (let i = 0; i < 7; i++) await verify(a, key.secret);
-    for (let i = 0; i < 5; i++) await verify(b, key.secret);
+    const other = await signToken(TEST_JWT_SECRET, { sub: 'gateway-2', perms: { '*': ['keys:verify'] }, expiresIn: 3600 });
+    const verifyAs = async (server: SpawnedServer, as: string) => (await gqlAt(server.url, as, VERIFY, { s: key.secret })).data.verifyApiKey.code as string;
+    // Interleaved on both instances, by two principals.
+    await Promise.all([
+      (async () => { for (let i = 0; i < 7; i++) await verifyAs(a, token); })(),
+      (async () => { for (let i = 0; i < 5; i++) await verifyAs(b, token); })(),
+      (async () => { for (let i = 0; i < 3; i++) await verifyAs(b, other); })(),
+    ]);
     await Promise.all([a.stop(), b.stop()]); // a graceful stop writes each one's window
-    const row = await db.selectFrom('api_keys').select(['usage_count', 'last_used_at']).where('id', '=', rawId(key.apiKey.id)).executeTakeFirstOrThrow();
-    expect(row.usage_count).toBe(12);
-    const windows = await db.selectFrom('events').select('data').where('stream_id', '=', `${rawId(key.apiKey.id)}:usage`).execute();
-    const latest = windows.map((w) => JSON.parse(w.data).lastValidAt as string).sort().at(-1);
-    expect(row.last_used_at).toBe(latest);
-    expect(windows).toHaveLength(2);
+
+    const keyId = rawId(key.apiKey.id);
+    const windows = await db.selectFrom('usage_windows').select(['instance', 'principal', 'total', 'last_valid_at']).where('key_id', '=', keyId).orderBy('instance').orderBy('principal').execute();
+    expect(windows.map(({ instance, principal, total }) => ({ instance, principal, total }))).toEqual([
+      { instance: 'alpha', principal: 'multi', total: 7 },
+      { instance: 'beta', principal: 'gateway-2', total: 3 },
+      { instance: 'beta', principal: 'multi', total: 5 },
+    ]);
+    const row = await db.selectFrom('api_keys').select(['usage_count', 'last_used_at']).where('id', '=', keyId).executeTakeFirstOrThrow();
+    expect(row.usage_count).toBe(15);
+    expect(row.last_used_at).toBe(new Date(Math.max(...windows.map((w) => Number(w.last_valid_at)))).toISOString());
+
+    // Both instances close the books at once: each hour is closed once, summing both instances.
+    const hourEnd = Math.floor(Date.now() / 3_600_000 + 1) * 3_600_000;
+    const otherDb = await openDatabase(database.url, { migrate: false });
+    try {
+      const retention = { minuteDays: 2, hourDays: 90 };
+      const now = hourEnd + 10 * 60_000;
+      await Promise.all([new UsageBooks(db, { retention, now: () => now }).run(), new UsageBooks(otherDb, { retention, now: () => now }).run()]);
+    } finally {
+      await otherDb.destroy();
+    }
+    const closings = await db.selectFrom('events').select('data').where('stream_id', '=', 'usage-books').where('type', '=', 'UsageHourClosed').execute();
+    const closed = closings.map((event) => JSON.parse(event.data).to as string);
+    expect(new Set(closed).size).toBe(closed.length);
+    expect(closed).toContain(new Date(hourEnd).toISOString());
+    const hour = await db.selectFrom('usage_key_hours').select(['total', 'valid']).where('key_id', '=', keyId).execute();
+    expect(hour).toEqual([{ total: 15, valid: 15 }]);
+    expect((await checkUsageBooks(db)).problems).toEqual([]);
+    const before = await db.selectFrom('api_keys').selectAll().orderBy('id').execute();
+    await rebuildProjections(db);
+    expect(await db.selectFrom('api_keys').selectAll().orderBy('id').execute()).toEqual(before);
   });
 });

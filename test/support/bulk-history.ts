@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { KeyEvent } from '../../events/key-events';
-import { lifecycleStreamId, usageStreamId } from '../../events/streams';
+import { lifecycleStreamId } from '../../events/streams';
+import type { UsageWindow } from '../../events/usage-events';
+import { commitUsage } from '../../src/usage/commit-usage';
 import { projectEvents } from '../../projections/project-events';
 import { generateSecret } from '../../src/secrets/api-key-secret';
 import type { Db } from '../../src/store/database';
@@ -14,7 +16,7 @@ export interface BulkHistoryOptions {
   keys: number;
   /** Every n-th key is deactivated afterwards (0: none): a sparse filter for time travel. */
   deactivateEvery?: number;
-  /** KeyUsed windows per key. */
+  /** Usage windows per key (one a minute, back from now), in the usage log. */
   usagePerKey?: number;
   actor?: string;
 }
@@ -41,13 +43,6 @@ export async function bulkHistory(db: Db, options: BulkHistoryOptions): Promise<
       entries.push({ streamId: lifecycleStreamId(keyId), event: { type: 'KeyDeactivated', data: { keyId, projectId, reason: 'bulk' } }, metadata });
     }
   });
-  const at = new Date().toISOString();
-  for (let n = 0; n < usagePerKey; n++) {
-    for (const keyId of keyIds) {
-      const data = { keyId, projectId, count: 1, firstAt: at, lastAt: at, outcomes: { VALID: 1 }, lastValidAt: at, lastRejectedAt: null, lastRejectedCode: null };
-      entries.push({ streamId: usageStreamId(keyId), event: { type: 'KeyUsed', data } as KeyEvent, metadata });
-    }
-  }
   // A stream appears once per call of appendAtStreamEnds, so each chunk holds one event per stream.
   let events = 0;
   const chunks: (typeof entries)[] = [];
@@ -66,6 +61,13 @@ export async function bulkHistory(db: Db, options: BulkHistoryOptions): Promise<
       await projectEvents(trx, stored);
       events += stored.length;
     });
+  }
+  // Usage: one window per key for each of the last usagePerKey minutes, written as flushes write them.
+  const now = Date.now();
+  for (let n = 0; n < usagePerKey; n++) {
+    const windowStart = Math.floor(now / 60_000 - n - 1) * 60_000;
+    const windows: UsageWindow[] = keyIds.map((keyId) => ({ keyId, projectId, principal: actor, instance: 'bulk', windowStart, total: 1, valid: 1, inactive: 0, expired: 0, deleted: 0, lastValidAt: windowStart + 1000, lastRejectedAt: null, lastRejectedCode: null }));
+    for (let i = 0; i < windows.length; i += 5000) await commitUsage(db, windows.slice(i, i + 5000), now);
   }
   return { keyIds, secrets, events };
 }

@@ -1,0 +1,18 @@
+import type { StoredEvent } from './event-envelope';
+import type { BooksEvent } from './books-events';
+import { EVENT_SCHEMA_VERSIONS, LIFECYCLE_EVENT_TYPES, type KeyEvent, type LifecycleEvent } from './key-events';
+
+/** Everything the chained log holds: what happened to keys, and the usage log's books. */
+export type LogEvent = KeyEvent | BooksEvent;
+export type LogEventType = LogEvent['type'];
+
+/** Current schema version of each event's payload, stored beside it in the log. */
+export const LOG_EVENT_SCHEMA_VERSIONS: Record<LogEventType, number> = { ...EVENT_SCHEMA_VERSIONS, UsageHourClosed: 1, UsagePruned: 1 };
+
+export function isLogEventType(type: string): type is LogEventType {
+  return Object.prototype.hasOwnProperty.call(LOG_EVENT_SCHEMA_VERSIONS, type);
+}
+
+export function isLifecycleEvent(event: StoredEvent<LogEvent>): event is StoredEvent<LifecycleEvent> {
+  return LIFECYCLE_EVENT_TYPES.has(event.type);
+}

@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import { USAGE_BOOKS_STREAM, type UsagePruned } from '../../events/books-events';
+import { commitEvents } from '../store/commit-events';
+import { isPostgres, type Db } from '../store/database';
+import { appendToStream, currentStreamVersion } from '../store/event-store';
+import { booksMetadata } from './close-usage-hour';
+import { readBooksState, type UsageRetention } from './usage-books-state';
+import { dropUsagePartitionsBefore } from './usage-partitions';
+import { DAY_MS, floorTo, HOUR_MS } from './usage-periods';
+
+const RESOLUTIONS = [
+  { resolution: 'MINUTE', tables: ['usage_windows', 'usage_project_windows'], time: 'window_start', step: 60_000 },
+  { resolution: 'HOUR', tables: ['usage_key_hours', 'usage_project_hours'], time: 'hour_start', step: HOUR_MS },
+] as const;
+
+/** Incremental vacuum: pages handed back to the file system after each deleted batch. */
+const VACUUM_PAGES = 2_000;
+
+export interface PruneReport {
+  /** Rows deleted (SQLite) or partitions dropped (PostgreSQL), per table. */
+  removed: Record<string, number>;
+}
+
+/**
+ * Retention: windows older than minuteDays and hourly summaries older than
+ * hourDays go, a whole day at a time, and never before their period is closed
+ * (daily summaries stay). The release is recorded first (UsagePruned in the
+ * chained log, so the integrity check knows these rows are gone on purpose), then
+ * the rows: PostgreSQL drops the day partitions; SQLite deletes a window (or an
+ * hour) per short transaction and hands freed pages back with incremental vacuum.
+ */
+export async function pruneUsage(db: Db, now: number, retention: UsageRetention): Promise<PruneReport> {
+  const report: PruneReport = { removed: {} };
+  const books = await readBooksState(db);
+  const closedDays = books.closedThrough === null ? 0 : floorTo(books.closedThrough, DAY_MS);
+  for (const { resolution, tables, time, step } of RESOLUTIONS) {
+    const days = resolution === 'MINUTE' ? retention.minuteDays : retention.hourDays;
+    const cutoff = Math.min(floorTo(now - days * DAY_MS, DAY_MS), closedDays);
+    let before = books.prunedBefore[resolution];
+    if (cutoff > before && (await hasRowsBefore(db, tables[0], time, cutoff))) {
+      const event: UsagePruned = { type: 'UsagePruned', data: { resolution, before: new Date(cutoff).toISOString(), retentionDays: days } };
+      await commitEvents(db, async (trx) =>
+        appendToStream(trx, USAGE_BOOKS_STREAM, await currentStreamVersion(trx, USAGE_BOOKS_STREAM), [event], { metadata: booksMetadata(), recordedAt: new Date(now).toISOString() }),
+      );
+      before = cutoff;
+    }
+    if (before <= 0) continue;
+    for (const table of tables) {
+      report.removed[table] = isPostgres(db) ? await dropUsagePartitionsBefore(db, table, before) : await deleteBefore(db, table, time, step, before);
+    }
+  }
+  return report;
+}
+
+async function hasRowsBefore(db: Db, table: string, time: string, before: number): Promise<boolean> {
+  return (await db.selectFrom(table as any).select(sql.ref(time).as('at')).where(sql.ref(time), '<', before).limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** SQLite: deletes rows before `before` one step of time per transaction, with a loop turn between. */
+async function deleteBefore(db: Db, table: string, time: string, step: number, before: number): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const oldest = await db.selectFrom(table as any).select(sql.ref(time).as('at')).where(sql.ref(time), '<', before).orderBy(sql.ref(time)).limit(1).executeTakeFirst();
+    if (!oldest) break;
+    const until = Math.min(before, Number((oldest as { at: number }).at) + step);
+    const result = await db.transaction().execute((trx) => trx.deleteFrom(table as any).where(sql.ref(time), '<', until).executeTakeFirst());
+    removed += Number(result.numDeletedRows);
+    await sql`pragma incremental_vacuum(${sql.lit(VACUUM_PAGES)})`.execute(db);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return removed;
+}
