@@ -1,6 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { StoredEvent } from '../events/event-envelope';
-import type { KeyUsed } from '../events/key-events';
+import { LIFECYCLE_EVENT_TYPES, type LifecycleEvent } from '../events/key-events';
 import type { AuditEventsTable, Database } from '../src/store/schema';
 import type { InlineProjection } from './inline-projection';
 
@@ -11,22 +11,28 @@ export interface AuditChange {
   to: string | null;
 }
 
-/** audit_events: one row per event (who did what, when, to which key); rows depend on nothing else. */
+/**
+ * audit_events: one row per key lifecycle event (who did what, when, to which key);
+ * rows depend on nothing else. Whatever else reaches it is skipped, by type: legacy
+ * KeyUsed events (usage has a log of its own, read through ApiKey.usage and
+ * Project.usage) and events about no key (the usage log's books).
+ */
 export const auditLogProjection: InlineProjection = {
   name: 'audit log',
   tables: ['audit_events'],
   project: (db, events) => projectAuditEvents(db, events),
 };
 
-/** Appends one audit_events row per event, many rows per statement. */
-async function projectAuditEvents(db: Kysely<Database>, events: readonly StoredEvent[]): Promise<void> {
+/** Appends one audit_events row per lifecycle event, many rows per statement. */
+async function projectAuditEvents(db: Kysely<Database>, events: readonly StoredEvent<LifecycleEvent>[]): Promise<void> {
+  const rows = events.filter((event) => LIFECYCLE_EVENT_TYPES.has(event.type)).map(auditRow);
   // Chunks keep each statement under SQLite's bound-parameter limit.
-  for (let i = 0; i < events.length; i += 500) {
-    await db.insertInto('audit_events').values(events.slice(i, i + 500).map(auditRow)).execute();
+  for (let i = 0; i < rows.length; i += 500) {
+    await db.insertInto('audit_events').values(rows.slice(i, i + 500)).execute();
   }
 }
 
-function auditRow(event: StoredEvent): Insertable<AuditEventsTable> {
+function auditRow(event: StoredEvent<LifecycleEvent>): Insertable<AuditEventsTable> {
   return {
     position: event.position,
     key_id: event.data.keyId,
@@ -37,16 +43,17 @@ function auditRow(event: StoredEvent): Insertable<AuditEventsTable> {
     client_address: event.metadata.clientAddress ?? null,
     user_agent: event.metadata.userAgent ?? null,
     occurred_at: event.recordedAt,
-    category: event.type === 'KeyUsed' ? 'usage' : 'lifecycle',
+    // Kept for the schema; every row is a lifecycle row now.
+    category: 'lifecycle',
     reason: 'reason' in event.data ? event.data.reason : null,
-    usage: event.type === 'KeyUsed' ? JSON.stringify(usageSummary(event.data)) : null,
+    usage: null,
     changes: JSON.stringify(changesOf(event)),
     rotated_from: event.type === 'KeyGenerated' ? event.data.rotatedFrom : null,
     rotated_to: event.type === 'KeyRolled' ? event.data.successorId : null,
   };
 }
 
-function changesOf(event: StoredEvent): AuditChange[] {
+function changesOf(event: StoredEvent<LifecycleEvent>): AuditChange[] {
   switch (event.type) {
     case 'KeyGenerated':
       return [
@@ -63,28 +70,5 @@ function changesOf(event: StoredEvent): AuditChange[] {
       return [{ field: 'status', from: 'INACTIVE', to: 'ACTIVE' }];
     case 'KeyDeleted':
       return [{ field: 'status', from: event.data.previousStatus, to: 'DELETED' }];
-    case 'KeyUsed': {
-      const { lastValidAt, lastRejectedAt } = event.data;
-      return [
-        ...(lastValidAt ? [{ field: 'lastUsedAt', from: null, to: lastValidAt }] : []),
-        ...(lastRejectedAt ? [{ field: 'lastRejectedAt', from: null, to: lastRejectedAt }] : []),
-      ];
-    }
   }
-}
-
-/** The part of a KeyUsed event the audit log shows. */
-export interface UsageSummary {
-  count: number;
-  firstAt: string;
-  lastAt: string;
-  valid: number;
-  inactive: number;
-  expired: number;
-  deleted: number;
-}
-
-function usageSummary(data: KeyUsed['data']): UsageSummary {
-  const { count, firstAt, lastAt, outcomes } = data;
-  return { count, firstAt, lastAt, valid: outcomes.VALID ?? 0, inactive: outcomes.INACTIVE ?? 0, expired: outcomes.EXPIRED ?? 0, deleted: outcomes.DELETED ?? 0 };
 }

@@ -23,7 +23,6 @@ export interface FeedSubscription {
   /** Who subscribes: each may hold a limited number of streams per server. */
   subject: string;
   projectId: string;
-  includeUsage: boolean;
   /** Epoch ms at which the stream ends by itself (the token's expiry). */
   endsAt?: number;
 }
@@ -146,7 +145,7 @@ export class AuditFeed {
       for (const row of rows) this.deliver(row);
       if (rows.length > 0) this.cursor = Number(rows.at(-1)!.position);
       if (rows.length < BATCH_SIZE) return;
-      // Far behind (a large usage flush): let other requests in between batches.
+      // Far behind (a burst of commits): let other requests in between batches.
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
@@ -154,7 +153,7 @@ export class AuditFeed {
   private deliver(row: AuditEventRow): void {
     const maxQueued = this.options.maxQueued ?? 10_000;
     for (const subscriber of this.subscribers) {
-      if (subscriber.projectId !== row.project_id || row.position <= subscriber.after || (row.category === 'usage' && !subscriber.includeUsage)) continue;
+      if (subscriber.projectId !== row.project_id || row.position <= subscriber.after) continue;
       if (subscriber.wake) {
         const wake = subscriber.wake;
         subscriber.wake = null;

@@ -9,7 +9,6 @@ export interface HistoryPageKey {
   keyId: string;
   limit: number;
   beforePosition: number | null;
-  includeUsage: boolean;
   /** Only events recorded at or before this ISO time (a key seen as of a past moment). */
   until: string | null;
 }
@@ -42,18 +41,18 @@ export function createLoaders(db: Db, slices?: SliceRunner) {
         // Keys asking for the same page shape share one windowed query.
         const groups = new Map<string, HistoryPageKey[]>();
         for (const page of pages) {
-          const shape = `${page.limit}|${page.beforePosition}|${page.includeUsage}|${page.until}`;
+          const shape = `${page.limit}|${page.beforePosition}|${page.until}`;
           groups.set(shape, [...(groups.get(shape) ?? []), page]);
         }
         const rowsByPage = new Map<HistoryPageKey, AuditEventRow[]>();
         for (const group of groups.values()) {
-          const { limit, beforePosition, includeUsage, until } = group[0]!;
-          const rows = await latestAuditEventsOfKeys(db, group.map((page) => page.keyId), { limit, beforePosition, includeUsage, until });
+          const { limit, beforePosition, until } = group[0]!;
+          const rows = await latestAuditEventsOfKeys(db, group.map((page) => page.keyId), { limit, beforePosition, until });
           for (const page of group) rowsByPage.set(page, rows.filter((row) => row.key_id === page.keyId));
         }
         return pages.map((page) => rowsByPage.get(page) ?? []);
       },
-      { cacheKeyFn: (page) => `${page.keyId}|${page.limit}|${page.beforePosition}|${page.includeUsage}|${page.until}` },
+      { cacheKeyFn: (page) => `${page.keyId}|${page.limit}|${page.beforePosition}|${page.until}` },
     ),
   };
 }

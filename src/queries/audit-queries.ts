@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { KeyEventType } from '../../events/key-events';
+import { LIFECYCLE_EVENT_TYPES } from '../../events/key-events';
 import type { Db } from '../store/database';
 import { unlimitedSlices, type SliceRunner } from '../server/heavy-work';
 import type { AuditEventsTable } from '../store/schema';
@@ -9,9 +9,8 @@ export type AuditEventRow = Selectable<AuditEventsTable>;
 export interface AuditFilter {
   projectId?: string;
   keyId?: string;
-  /** Exactly these types; without them, lifecycle events only unless includeUsage. */
-  types?: KeyEventType[] | null;
-  includeUsage?: boolean | null;
+  /** Only these types (the log holds lifecycle events only: other types match nothing). */
+  types?: readonly string[] | null;
   actor?: string | null;
   from?: Date | null;
   to?: Date | null;
@@ -29,8 +28,8 @@ export async function findAuditEventsByPositions(db: Db, positions: readonly num
 const SCAN_ROWS = 2000;
 
 /**
- * A page of audit events, newest first, by keyset on the log position. Project,
- * key and category are served by indexes. The other filters (types, actor, time
+ * A page of audit events, newest first, by keyset on the log position. Project
+ * and key are served by indexes. The other filters (types, actor, time
  * range) are not: a rare actor in a project of a million events would be one
  * statement reading them all, holding the event loop (better-sqlite3 is
  * synchronous). So those are scanned a bounded window at a time along the index,
@@ -42,18 +41,19 @@ export async function listAuditEvents(
   page: { limit: number; beforePosition: number | null },
   slices: SliceRunner = unlimitedSlices,
 ): Promise<AuditEventRow[]> {
+  // Types the log never holds (KeyUsed, deprecated) would only scan the whole project for nothing.
+  const types = filter.types?.length ? new Set(filter.types.filter((type) => LIFECYCLE_EVENT_TYPES.has(type))) : null;
+  if (types?.size === 0) return [];
   let indexed = db.selectFrom('audit_events');
   if (filter.projectId !== undefined) indexed = indexed.where('project_id', '=', filter.projectId);
   if (filter.keyId !== undefined) indexed = indexed.where('key_id', '=', filter.keyId);
-  if (!filter.types?.length && !filter.includeUsage) indexed = indexed.where('category', '=', 'lifecycle');
   const newestFirst = (before: number | null) => indexed.$if(before !== null, (q) => q.where('position', '<', before!)).orderBy('position', 'desc');
-  if (!filter.types?.length && !filter.actor && !filter.from && !filter.to) {
+  if (!types && !filter.actor && !filter.from && !filter.to) {
     return newestFirst(page.beforePosition).selectAll().limit(page.limit).execute();
   }
 
   const from = filter.from?.toISOString() ?? null;
   const to = filter.to?.toISOString() ?? null;
-  const types = filter.types?.length ? new Set<string>(filter.types) : null;
   const found: AuditEventRow[] = [];
   let before = page.beforePosition;
   while (found.length < page.limit) {
@@ -78,7 +78,7 @@ export async function listAuditEvents(
 export async function latestAuditEventsOfKeys(
   db: Db,
   keyIds: readonly string[],
-  page: { limit: number; beforePosition: number | null; includeUsage: boolean; until: string | null },
+  page: { limit: number; beforePosition: number | null; until: string | null },
 ): Promise<AuditEventRow[]> {
   if (keyIds.length === 0) return [];
   const ranked = db
@@ -86,7 +86,6 @@ export async function latestAuditEventsOfKeys(
     .selectAll()
     .select(sql<number>`row_number() over (partition by key_id order by position desc)`.as('rank'))
     .where('key_id', 'in', keyIds)
-    .$if(!page.includeUsage, (q) => q.where('category', '=', 'lifecycle'))
     .$if(page.beforePosition !== null, (q) => q.where('position', '<', page.beforePosition!))
     .$if(page.until !== null, (q) => q.where('occurred_at', '<=', page.until!));
   const rows = await db

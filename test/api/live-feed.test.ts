@@ -38,7 +38,7 @@ describe('the live audit feed over server-sent events', () => {
     await changeKey(server, 'deactivateApiKey', a.apiKey.id, 'investigating');
     await verify(server, a.secret);
     await changeKey(server, 'reactivateApiKey', a.apiKey.id, 'false alarm');
-    await server.flushUsage(); // usage is left out unless asked for
+    await server.flushUsage(); // usage is not in the audit log: nothing to send
     const rolled = await rollKey(server, { id: a.apiKey.id, gracePeriodSeconds: 60, reason: 'rotation' });
 
     const events = eventsOf(await firstFive);
@@ -61,22 +61,31 @@ describe('the live audit feed over server-sent events', () => {
     await until(() => server.feedSubscribers === 0);
   });
 
-  it('sends usage too when asked, and a burst of 200 events complete and in order', async () => {
+  it('sends no usage even when asked with the deprecated includeUsage, and a burst of 200 events complete and in order', async () => {
     const auditor = await server.tokenFor('auditor', { proj_burst: ['audit:read'] });
     const feed = sseSubscription(server.url, auditor, FEED, { projectId: 'proj_burst', includeUsage: true });
-    const all = feed.take(201, 20_000);
-    await until(() => server.feedSubscribers === 1);
-    const { secret } = await generateKey(server, { projectId: 'proj_burst', name: 'used' });
-    await verify(server, secret);
-    await server.flushUsage();
-    await Promise.all(Array.from({ length: 199 }, (_, i) => generateKey(server, { projectId: 'proj_burst', name: `burst ${i}` })));
-    const events = eventsOf(await all);
-    expect(events).toHaveLength(201);
-    expect(events[1]).toMatchObject({ type: 'KeyUsed', usage: { count: 1 } });
-    const positions = events.map((event) => positionOf(event.id));
-    expect(new Set(positions).size).toBe(201);
-    expect(positions).toEqual([...positions].sort((x, y) => x - y));
-    await feed.close();
+    try {
+      const all = feed.take(200, 20_000);
+      await until(() => server.feedSubscribers === 1);
+      const used = await generateKey(server, { projectId: 'proj_burst', name: 'used' });
+      await verify(server, used.secret);
+      await server.flushUsage();
+      await Promise.all(Array.from({ length: 199 }, (_, i) => generateKey(server, { projectId: 'proj_burst', name: `burst ${i}` })));
+      const events = eventsOf(await all);
+      expect(events).toHaveLength(200);
+      expect(events[0]).toMatchObject({ type: 'KeyGenerated', keyId: used.apiKey.id });
+      // The flush came between the first key and the burst: a usage event would have been second.
+      expect(events.every((event) => event.type === 'KeyGenerated' && event.usage === null)).toBe(true);
+      const positions = events.map((event) => positionOf(event.id));
+      expect(new Set(positions).size).toBe(200);
+      expect(positions).toEqual([...positions].sort((x, y) => x - y));
+      // Nothing else was queued behind the burst: the next event is the next one made.
+      const sentinel = await generateKey(server, { projectId: 'proj_burst', name: 'sentinel' });
+      expect(eventsOf(await feed.take(1)).map((event) => event.keyId)).toEqual([sentinel.apiKey.id]);
+    } finally {
+      await feed.close();
+      await until(() => server.feedSubscribers === 0);
+    }
   });
 
   it('refuses a subscriber without audit:read on that project, before any stream opens', async () => {

@@ -40,7 +40,7 @@ function bitsApart(a: string, b: string): number {
 }
 
 async function positionsOf(server: TestServer, projectId: string): Promise<number[]> {
-  const rows = await server.db.selectFrom('audit_events').select('position').where('project_id', '=', projectId).where('category', '=', 'lifecycle').orderBy('position', 'desc').execute();
+  const rows = await server.db.selectFrom('audit_events').select('position').where('project_id', '=', projectId).orderBy('position', 'desc').execute();
   return rows.map((row) => Number(row.position));
 }
 

@@ -25,7 +25,7 @@ describe('when a live feed ends', () => {
   const generate = () => generateApiKey(commandContextFor(store.db), { projectId: 'p', name: 'k', environment: 'live' });
 
   it('stays open, and delivers, for a token that lasts 30 days', async () => {
-    const events = await feed.subscribe({ subject: 'alice', projectId: 'p', includeUsage: false, endsAt: Date.now() + 30 * DAY_MS });
+    const events = await feed.subscribe({ subject: 'alice', projectId: 'p', endsAt: Date.now() + 30 * DAY_MS });
     await sleep(200);
     expect(feed.subscriberCount).toBe(1);
     await generate();
@@ -36,14 +36,14 @@ describe('when a live feed ends', () => {
   });
 
   it('stays open for a token that lasts 100 years', async () => {
-    await feed.subscribe({ subject: 'alice', projectId: 'p', includeUsage: false, endsAt: Date.now() + 36_500 * DAY_MS });
+    await feed.subscribe({ subject: 'alice', projectId: 'p', endsAt: Date.now() + 36_500 * DAY_MS });
     await sleep(200);
     expect(feed.subscriberCount).toBe(1);
   });
 
   it('still ends on time for a token that lasts 300 ms', async () => {
     const started = Date.now();
-    const events = await feed.subscribe({ subject: 'alice', projectId: 'p', includeUsage: false, endsAt: started + 300 });
+    const events = await feed.subscribe({ subject: 'alice', projectId: 'p', endsAt: started + 300 });
     expect(await events.next()).toEqual({ value: undefined, done: true });
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(290);

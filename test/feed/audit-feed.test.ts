@@ -18,7 +18,7 @@ describe('the live feed’s limits', () => {
 
   it('ends a subscriber that falls too far behind with FEED_OVERRUN, after what it had queued', async () => {
     const feed = new AuditFeed(store.db, { maxQueued: 3, pollMs: 60_000 });
-    const events = await feed.subscribe({ subject: 'slow', projectId: 'p', includeUsage: false });
+    const events = await feed.subscribe({ subject: 'slow', projectId: 'p' });
     await generate(5);
     await feed.poke();
     const received = [await events.next(), await events.next(), await events.next()];
@@ -35,12 +35,12 @@ describe('the live feed’s limits', () => {
 
   it('limits the streams one subject may hold open, and frees a place when one closes', async () => {
     const feed = new AuditFeed(store.db, { maxPerSubject: 2, pollMs: 60_000 });
-    const first = await feed.subscribe({ subject: 'alice', projectId: 'p', includeUsage: false });
-    await feed.subscribe({ subject: 'alice', projectId: 'q', includeUsage: false });
-    await expect(feed.subscribe({ subject: 'alice', projectId: 'p', includeUsage: false })).rejects.toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS' });
-    await feed.subscribe({ subject: 'bob', projectId: 'p', includeUsage: false });
+    const first = await feed.subscribe({ subject: 'alice', projectId: 'p' });
+    await feed.subscribe({ subject: 'alice', projectId: 'q' });
+    await expect(feed.subscribe({ subject: 'alice', projectId: 'p' })).rejects.toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS' });
+    await feed.subscribe({ subject: 'bob', projectId: 'p' });
     await first.return!();
-    await feed.subscribe({ subject: 'alice', projectId: 'p', includeUsage: false });
+    await feed.subscribe({ subject: 'alice', projectId: 'p' });
     expect(feed.subscriberCount).toBe(3);
     feed.close();
     expect(feed.subscriberCount).toBe(0);

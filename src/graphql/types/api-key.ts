@@ -5,6 +5,7 @@ import type { GraphQLContext } from '../context';
 import type { ApiKeyRow } from '../../queries/api-key-queries';
 import { builder } from '../builder';
 import { fetchSize, parsePage, toConnection } from '../pagination';
+import { USAGE_NOT_IN_AUDIT_LOG } from '../usage-deprecation';
 import { AuditEventConnection } from './audit-event';
 import { ApiKeyStatusEnum, VerificationCodeEnum } from './enums';
 
@@ -75,15 +76,18 @@ builder.node(ApiKeyRef, {
     auditHistory: t.field({
       type: AuditEventConnection,
       authScopes: (key) => ({ permission: { projectId: key.project_id, permission: 'audit:read' } }),
-      description: 'What happened to this key, newest first: lifecycle events, and usage too when asked for. For a key seen asOf a moment, up to that moment.',
-      args: { first: t.arg.int(), after: t.arg.string(), includeUsage: t.arg.boolean({ defaultValue: false }) },
+      description: 'What happened to this key, newest first: its lifecycle events. For a key seen asOf a moment, up to that moment.',
+      args: {
+        first: t.arg.int(),
+        after: t.arg.string(),
+        includeUsage: t.arg.boolean({ defaultValue: false, description: 'Ignored.', deprecationReason: USAGE_NOT_IN_AUDIT_LOG }),
+      },
       resolve: async (key, args, ctx) => {
         const page = parsePage(ctx.ids, 'AuditEvent', args);
         const rows = await ctx.loaders.auditHistory.load({
           keyId: key.id,
           limit: fetchSize(page),
           beforePosition: page.beforePosition,
-          includeUsage: args.includeUsage ?? false,
           until: key.asOf?.toISOString() ?? null,
         });
         return toConnection(ctx.ids, 'AuditEvent', rows, page, (row) => row.position);

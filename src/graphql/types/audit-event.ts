@@ -1,22 +1,35 @@
-import type { AuditChange, UsageSummary } from '../../../projections/audit-log-projection';
-import type { KeyEventType } from '../../../events/key-events';
+import type { AuditChange } from '../../../projections/audit-log-projection';
+import type { LifecycleEvent } from '../../../events/key-events';
 import { findAuditEventsByPositions, type AuditEventRow } from '../../queries/audit-queries';
 import { builder } from '../builder';
 import { encodeGlobalID } from '../global-id';
+import { USAGE_NOT_IN_AUDIT_LOG } from '../usage-deprecation';
 import { hasPermission } from '../../auth/principal';
 import { ApiKeyRef, readableKey } from './api-key';
 import { AuditEventTypeEnum } from './enums';
 
 export const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent');
 
+/** What AuditEvent.usage once showed: kept only so that clients still selecting it stay valid. */
+interface UsageSummary {
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  valid: number;
+  inactive: number;
+  expired: number;
+  deleted: number;
+}
+
 const UsageSummaryRef = builder.objectRef<UsageSummary>('UsageSummary').implement({
+  description: `Deprecated with AuditEvent.usage, which is always null. ${USAGE_NOT_IN_AUDIT_LOG}`,
   fields: (t) => ({
     count: t.exposeInt('count'),
     firstAt: t.field({ type: 'DateTime', resolve: (usage) => usage.firstAt }),
     lastAt: t.field({ type: 'DateTime', resolve: (usage) => usage.lastAt }),
     valid: t.exposeInt('valid'),
     inactive: t.exposeInt('inactive'),
-    expired: t.int({ resolve: (usage) => usage.expired ?? 0 }),
+    expired: t.exposeInt('expired'),
     deleted: t.exposeInt('deleted'),
   }),
 });
@@ -43,7 +56,7 @@ builder.node(AuditEventRef, {
       row && hasPermission(ctx.principal, row.project_id, 'audit:read') ? row : null,
     ),
   fields: (t) => ({
-    type: t.field({ type: AuditEventTypeEnum, resolve: (row) => row.type as KeyEventType }),
+    type: t.field({ type: AuditEventTypeEnum, resolve: (row) => row.type as LifecycleEvent['type'] }),
     occurredAt: t.field({ type: 'DateTime', resolve: (row) => row.occurred_at }),
     actor: t.exposeString('actor', { description: 'Who caused the event.' }),
     requestId: t.exposeString('request_id', { description: 'The request that caused it (the X-Request-Id it was answered with).' }),
@@ -71,8 +84,9 @@ builder.node(AuditEventRef, {
     usage: t.field({
       type: UsageSummaryRef,
       nullable: true,
-      description: 'For KeyUsed: the verifications of one flush window, coalesced.',
-      resolve: (row) => (row.usage ? (JSON.parse(row.usage) as UsageSummary) : null),
+      description: 'Always null.',
+      deprecationReason: USAGE_NOT_IN_AUDIT_LOG,
+      resolve: () => null,
     }),
     changes: t.field({ type: [AuditChangeRef], resolve: (row) => JSON.parse(row.changes) as AuditChange[] }),
   }),

@@ -7,6 +7,7 @@ import { parseAsOf } from '../as-of';
 import { listAuditEvents } from '../../queries/audit-queries';
 import { builder } from '../builder';
 import { parseGlobalId } from '../global-id';
+import { USAGE_NOT_IN_AUDIT_LOG } from '../usage-deprecation';
 import { fetchSize, parsePage, toConnection, type PageRequest } from '../pagination';
 import { ApiKeyConnection } from './api-key';
 import { AuditEventConnection } from './audit-event';
@@ -36,8 +37,8 @@ const MAX_IDLE_DAYS = 3650;
 
 const AuditLogFilter = builder.inputType('AuditLogFilter', {
   fields: (t) => ({
-    types: t.field({ type: [AuditEventTypeEnum], description: 'Only these types. Without it: lifecycle events, and usage too if includeUsage.' }),
-    includeUsage: t.boolean({ description: 'Also show KeyUsed (usage) events. Default false.' }),
+    types: t.field({ type: [AuditEventTypeEnum], description: 'Only these types.' }),
+    includeUsage: t.boolean({ description: 'Ignored.', deprecationReason: USAGE_NOT_IN_AUDIT_LOG }),
     keyId: t.id({ description: 'Only events of this key.' }),
     actor: t.string(),
     from: t.field({ type: 'DateTime', description: 'Events at or after this time.' }),
@@ -110,7 +111,6 @@ builder.node(ProjectRef, {
             projectId: project.projectId,
             keyId: filter.keyId ? parseGlobalId(String(filter.keyId), 'ApiKey', 'filter.keyId') : undefined,
             types: filter.types,
-            includeUsage: filter.includeUsage,
             actor: filter.actor,
             from: filter.from,
             to: filter.to,
