@@ -5,6 +5,7 @@ import './types/api-key';
 import './types/audit-event';
 import './types/project';
 import './types/audit-integrity';
+import './types/usage';
 import './queries';
 import './subscriptions';
 import './mutations/generate-api-key';
