@@ -45,7 +45,12 @@ export async function dropUsagePartitionsBefore(db: Kysely<any>, table: Partitio
   for (const name of await partitionsOf(db, table)) {
     const day = Date.parse(`${name.slice(-8, -4)}-${name.slice(-4, -2)}-${name.slice(-2)}T00:00:00Z`);
     if (Number.isFinite(day) && day + DAY_MS <= before) {
-      await sql`drop table if exists ${sql.table(name)}`.execute(db);
+      // Dropping a partition locks its parent: behind a long reader, give up within 200 ms
+      // (flushes would queue behind the drop) and let the next run of the books try again.
+      await db.transaction().execute(async (trx) => {
+        await sql`set local lock_timeout = '200ms'`.execute(trx);
+        await sql`drop table if exists ${sql.table(name)}`.execute(trx);
+      });
       dropped++;
     }
   }

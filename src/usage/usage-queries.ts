@@ -5,6 +5,7 @@ import type { Database } from '../store/schema';
 import { coverRange, type UsageSegment } from './usage-coverage';
 import { ceilTo, floorTo, PERIOD_MS, type Granularity } from './usage-periods';
 import { COUNT_COLUMNS } from './usage-rows';
+import { unlimitedSlices, type SliceRunner } from '../server/heavy-work';
 
 // Usage analytics, read from the usage log's resolutions (usage-coverage.ts):
 // daily and hourly summaries for what is closed, windows for the rest. Never
@@ -83,20 +84,33 @@ export interface RankedKey extends UsageCounts {
  * key id). The range is widened to the finest resolution kept at each end:
  * minutes within minute retention, else hours, else days; the answer says which.
  */
-export async function topKeys(db: Kysely<Database>, projectId: string, from: number, to: number, first: number, kept: Record<Granularity, number>, closedThrough: number | null): Promise<{ from: number; to: number; keys: RankedKey[] }> {
+export async function topKeys(
+  db: Kysely<Database>,
+  projectId: string,
+  from: number,
+  to: number,
+  first: number,
+  kept: Record<Granularity, number>,
+  closedThrough: number | null,
+  slices: SliceRunner = unlimitedSlices,
+): Promise<{ from: number; to: number; keys: RankedKey[] }> {
   const align = (at: number, round: typeof floorTo) => round(at, PERIOD_MS[at >= kept.MINUTE ? 'MINUTE' : at >= kept.HOUR ? 'HOUR' : 'DAY']);
   const range = { from: align(from, floorTo), to: align(to, ceilTo) };
   const sums = new Map<string, RankedKey>();
-  for (const segment of coverRange(range.from, range.to, 'DAY', closedThrough)) {
+  for (const segment of coverRange(range.from, range.to, 'DAY', closedThrough).flatMap(inChunks)) {
     const [table, time] = TABLES.key[segment.tier];
-    const rows = await db
-      .selectFrom(table)
-      .select(['key_id', ...COUNT_COLUMNS.map((count) => sql<number>`sum(${sql.ref(count)})`.as(count))])
-      .where('project_id', '=', projectId)
-      .where(sql.ref(time), '>=', segment.from)
-      .where(sql.ref(time), '<', segment.to)
-      .groupBy('key_id')
-      .execute();
+    // Rows grow with the project's keys times the range: one chunk per slice, so a large
+    // project over months is many short statements between which other requests run.
+    const rows = await slices(() =>
+      db
+        .selectFrom(table)
+        .select(['key_id', ...COUNT_COLUMNS.map((count) => sql<number>`sum(${sql.ref(count)})`.as(count))])
+        .where('project_id', '=', projectId)
+        .where(sql.ref(time), '>=', segment.from)
+        .where(sql.ref(time), '<', segment.to)
+        .groupBy('key_id')
+        .execute(),
+    );
     for (const row of rows) {
       let key = sums.get(row.key_id);
       if (!key) sums.set(row.key_id, (key = { keyId: row.key_id, ...zero() }));
@@ -105,6 +119,15 @@ export async function topKeys(db: Kysely<Database>, projectId: string, from: num
   }
   const keys = [...sums.values()].sort((a, b) => b.total - a.total || (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0)).slice(0, first);
   return { ...range, keys };
+}
+
+/** A week of days, a day of hours or an hour of windows per statement: at most one row per key and period. */
+const CHUNK_MS: Record<Granularity, number> = { DAY: 7 * PERIOD_MS.DAY, HOUR: PERIOD_MS.DAY, MINUTE: PERIOD_MS.HOUR };
+
+function inChunks(segment: UsageSegment): UsageSegment[] {
+  const chunks: UsageSegment[] = [];
+  for (let from = segment.from; from < segment.to; from += CHUNK_MS[segment.tier]) chunks.push({ ...segment, from, to: Math.min(segment.to, from + CHUNK_MS[segment.tier]) });
+  return chunks;
 }
 
 /** A key's uses up to some moment: what api_keys holds, recomputed from the usage log. */

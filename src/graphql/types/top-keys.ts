@@ -4,7 +4,7 @@ import { builder } from '../builder';
 import { encodeGlobalID } from '../global-id';
 import { ApiKeyRef, readableKey } from './api-key';
 import { ProjectRef } from './project';
-import { byCode, rangeOf, rejected, requestBooks, USAGE_RETENTION_RULE, USAGE_SOURCES, UsageCodeCountRef } from './usage-counts';
+import { rangeOf, requestBooks, USAGE_RETENTION_RULE, USAGE_SOURCES, UsageCountsRef } from './usage-counts';
 
 // Project.topKeys: which of a project's keys were verified most over a range.
 
@@ -18,6 +18,7 @@ interface UsageRanking {
 }
 
 const RankedKeyUsageRef = builder.objectRef<RankedKey>('RankedKeyUsage').implement({
+  interfaces: [UsageCountsRef],
   description: 'One key’s verifications over the range of a ranking. total = valid + rejected; rejected is the sum of byCode.',
   fields: (t) => ({
     keyId: t.id({ description: 'The key’s global id, even when apiKey is null.', resolve: (entry) => encodeGlobalID('ApiKey', entry.keyId) }),
@@ -26,14 +27,6 @@ const RankedKeyUsageRef = builder.objectRef<RankedKey>('RankedKeyUsage').impleme
       nullable: true,
       description: 'The key as it is now (deleted keys included, with status DELETED); null if it no longer exists or may not be read.',
       resolve: async (entry, _args, ctx) => readableKey(ctx, await ctx.loaders.apiKeyById.load(entry.keyId)),
-    }),
-    total: t.exposeInt('total', { description: 'Verifications that presented the key over the range, accepted or refused.' }),
-    valid: t.exposeInt('valid', { description: 'Of those, accepted (code VALID).' }),
-    rejected: t.int({ description: 'Of those, refused: the key was inactive, expired or deleted.', resolve: rejected }),
-    byCode: t.field({
-      type: [UsageCodeCountRef],
-      description: 'Refused verifications by code: every code, in the order INACTIVE, EXPIRED, DELETED, zeros included.',
-      resolve: byCode,
     }),
   }),
 });
@@ -79,7 +72,7 @@ builder.objectField(ProjectRef, 'topKeys', (t) =>
       const range = rangeOf(args, issues);
       const books = await requestBooks(ctx);
       // Each ranked key's apiKey goes through the request's loader: one query for them all.
-      return topKeys(ctx.db, project.projectId, range.from, range.to, first, books.kept, books.closedThrough);
+      return topKeys(ctx.db, project.projectId, range.from, range.to, first, books.kept, books.closedThrough, ctx.heavyWork.forRequest(ctx.signal));
     },
   }),
 );

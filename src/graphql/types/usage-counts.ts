@@ -55,6 +55,21 @@ export const UsageCodeCountRef = builder.objectRef<CodeCount>('UsageCodeCount').
 const COUNT_OF: Record<RejectionCode, keyof UsageCounts> = { INACTIVE: 'inactive', EXPIRED: 'expired', DELETED: 'deleted' };
 
 /** Every rejection code, in a fixed order, zeros included: a chart needs the same series every time. */
+/** The counts a series point and a ranked key share. */
+export const UsageCountsRef = builder.interfaceRef<UsageCounts>('UsageCounts').implement({
+  description: 'Verifications of existing keys, accepted or refused. total = valid + rejected; rejected is the sum of byCode.',
+  fields: (t) => ({
+    total: t.exposeInt('total', { description: 'Verifications counted, accepted or refused.' }),
+    valid: t.exposeInt('valid', { description: 'Of those, accepted (code VALID).' }),
+    rejected: t.int({ description: 'Of those, refused: the key was inactive, expired or deleted.', resolve: rejected }),
+    byCode: t.field({
+      type: [UsageCodeCountRef],
+      description: 'Refused verifications by code: every code, in the order INACTIVE, EXPIRED, DELETED, zeros included.',
+      resolve: byCode,
+    }),
+  }),
+});
+
 export function byCode(counts: UsageCounts): CodeCount[] {
   return REJECTION_CODES.map((code) => ({ code, count: counts[COUNT_OF[code]] }));
 }

@@ -5,23 +5,16 @@ import { builder } from '../builder';
 import type { GraphQLContext } from '../context';
 import { ApiKeyRef } from './api-key';
 import { ProjectRef } from './project';
-import { byCode, granularityIssues, rangeOf, rejected, requestBooks, USAGE_RETENTION_RULE, USAGE_SOURCES, UsageCodeCountRef, UsageGranularityEnum } from './usage-counts';
+import { granularityIssues, rangeOf, requestBooks, USAGE_RETENTION_RULE, USAGE_SOURCES, UsageCountsRef, UsageGranularityEnum } from './usage-counts';
 
 // ApiKey.usage and Project.usage: verifications per minute, hour or day over a
 // range, as a dense series a chart can draw as it is.
 
 const UsagePointRef = builder.objectRef<UsagePoint>('UsagePoint').implement({
+  interfaces: [UsageCountsRef],
   description: 'Verifications in one period of a usage series. total = valid + rejected; rejected is the sum of byCode.',
   fields: (t) => ({
     start: t.field({ type: 'DateTime', description: 'The start of the period (UTC); it lasts one granularity.', resolve: (point) => new Date(point.start) }),
-    total: t.exposeInt('total', { description: 'Verifications that presented the key (or a key of the project) in the period, accepted or refused.' }),
-    valid: t.exposeInt('valid', { description: 'Of those, accepted (code VALID).' }),
-    rejected: t.int({ description: 'Of those, refused: the key was inactive, expired or deleted.', resolve: rejected }),
-    byCode: t.field({
-      type: [UsageCodeCountRef],
-      description: 'Refused verifications by code: every code, in the order INACTIVE, EXPIRED, DELETED, zeros included.',
-      resolve: byCode,
-    }),
   }),
 });
 
