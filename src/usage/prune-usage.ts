@@ -23,7 +23,7 @@ export interface PruneReport {
 
 /**
  * Retention: windows older than minuteDays and hourly summaries older than
- * hourDays go, a whole day at a time, and never before their period is closed
+ * hourDays go (by the hour or the day, see below), and never before their period is closed
  * (daily summaries stay). The release is recorded first (UsagePruned in the
  * chained log, so the integrity check knows these rows are gone on purpose), then
  * the rows: PostgreSQL drops the day partitions; SQLite deletes a window (or an
@@ -32,10 +32,14 @@ export interface PruneReport {
 export async function pruneUsage(db: Db, now: number, retention: UsageRetention): Promise<PruneReport> {
   const report: PruneReport = { removed: {} };
   const books = await readBooksState(db);
-  const closedDays = books.closedThrough === null ? 0 : floorTo(books.closedThrough, DAY_MS);
   for (const { resolution, tables, time, step } of RESOLUTIONS) {
     const days = resolution === 'MINUTE' ? retention.minuteDays : retention.hourDays;
-    const cutoff = Math.min(floorTo(now - days * DAY_MS, DAY_MS), closedDays);
+    // Whole days on PostgreSQL (a partition each) and for hourly summaries (a day is complete
+    // only once closed); SQLite releases windows an hour at a time, so they take no more room
+    // than their retention. Never past what is closed.
+    const unit = resolution === 'MINUTE' && !isPostgres(db) ? HOUR_MS : DAY_MS;
+    const closed = books.closedThrough === null ? 0 : floorTo(books.closedThrough, unit);
+    const cutoff = Math.min(floorTo(now - days * DAY_MS, unit), closed);
     let before = books.prunedBefore[resolution];
     if (cutoff > before && (await hasRowsBefore(db, tables[0], time, cutoff))) {
       const event: UsagePruned = { type: 'UsagePruned', data: { resolution, before: new Date(cutoff).toISOString(), retentionDays: days } };

@@ -105,7 +105,9 @@ export async function topKeys(
       db
         .selectFrom(table)
         .select(['key_id', ...COUNT_COLUMNS.map((count) => sql<number>`sum(${sql.ref(count)})`.as(count))])
-        .where('project_id', '=', projectId)
+        .$if(segment.tier !== 'MINUTE', (q) => q.where('project_id', '=', projectId))
+        // Windows have no project index (usage-log-migration.ts): the project's keys, each by its own.
+        .$if(segment.tier === 'MINUTE', (q) => q.where('key_id', 'in', (eb) => eb.selectFrom('api_keys').select('id').where('project_id', '=', projectId)))
         .where(sql.ref(time), '>=', segment.from)
         .where(sql.ref(time), '<', segment.to)
         .groupBy('key_id')
