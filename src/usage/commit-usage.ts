@@ -81,7 +81,7 @@ async function addToApiKeys(trx: Kysely<Database>, rows: readonly UsageWindowsTa
       await sql`select id from api_keys where id in (${sql.join(chunk.map((key) => key.key_id))}) order by id for update`.execute(trx);
     }
     const values = sql.join(
-      chunk.map((key) => sql`(${key.key_id}, cast(${key.total} as integer), cast(${iso(key.last_valid_at)} as text), cast(${iso(key.last_rejected_at)} as text), cast(${key.last_rejected_code} as text))`),
+      chunk.map((key) => sql`(${key.key_id}, cast(${key.total} as bigint), cast(${iso(key.last_valid_at)} as text), cast(${iso(key.last_rejected_at)} as text), cast(${key.last_rejected_code} as text))`),
     );
     // ISO times of one format compare as text, as everywhere in api_keys.
     await sql`
@@ -92,5 +92,6 @@ async function addToApiKeys(trx: Kysely<Database>, rows: readonly UsageWindowsTa
         last_rejected_code = case when u.lr is not null and (api_keys.last_rejected_at is null or u.lr > api_keys.last_rejected_at) then u.lc else api_keys.last_rejected_code end,
         last_rejected_at = case when u.lr is not null and (api_keys.last_rejected_at is null or u.lr > api_keys.last_rejected_at) then u.lr else api_keys.last_rejected_at end
       from u where api_keys.id = u.id`.execute(trx);
+    if (i + KEYS_PER_UPDATE < keys.length) await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -21,7 +21,7 @@ export async function restoreUsageColumns(trx: Kysely<Database>, table: 'api_key
   for (let i = 0; i < totals.length; i += 500) {
     const values = sql.join(
       totals.slice(i, i + 500).map(([keyId, usage]) =>
-        sql`(${keyId}, cast(${usage.count} as integer), cast(${iso(usage.lastValidAt)} as text), cast(${iso(usage.lastRejectedAt)} as text), cast(${usage.lastRejectedCode} as text))`,
+        sql`(${keyId}, cast(${usage.count} as bigint), cast(${iso(usage.lastValidAt)} as text), cast(${iso(usage.lastRejectedAt)} as text), cast(${usage.lastRejectedCode} as text))`,
       ),
     );
     await sql`

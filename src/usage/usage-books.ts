@@ -17,6 +17,12 @@ export interface UsageBooksOptions {
   logger?: Logger;
 }
 
+/** The hourly summaries another instance wrote first (PostgreSQL and SQLite unique violations). */
+function isDuplicate(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | null)?.code);
+  return code === '23505' || code.startsWith('SQLITE_CONSTRAINT');
+}
+
 /** Hours closed per run at most: a service catching up after a long stop does it over several runs. */
 const MAX_HOURS_PER_RUN = 24;
 
@@ -62,7 +68,7 @@ export class UsageBooks {
       if (Object.values(removed).some((count) => count > 0)) this.options.logger?.info({ removed }, 'usage retention released old rows');
     } catch (error) {
       // Another instance closed the same hour a moment earlier: its closing stands.
-      if (error instanceof ConflictError) this.options.logger?.debug('another instance closed these usage books first');
+      if (error instanceof ConflictError || isDuplicate(error)) this.options.logger?.debug('another instance closed these usage books first');
       else this.options.logger?.error({ err: error }, 'closing the usage books failed; will try again');
     }
   }

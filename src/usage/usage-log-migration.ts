@@ -30,9 +30,10 @@ const TABLES: UsageTableShape[] = [
   { name: 'usage_project_windows', time: 'window_start', perKey: false, window: true, primaryKey: ['window_start', 'project_id', 'instance'], indexes: [['project_id', 'window_start']], partitioned: true },
   { name: 'usage_key_hours', time: 'hour_start', perKey: true, window: false, primaryKey: ['hour_start', 'key_id'], indexes: [['key_id', 'hour_start'], ['project_id', 'hour_start']], partitioned: true },
   { name: 'usage_project_hours', time: 'hour_start', perKey: false, window: false, primaryKey: ['hour_start', 'project_id'], indexes: [['project_id', 'hour_start']], partitioned: true },
-  // Kept forever: one row per key and day.
-  { name: 'usage_key_days', time: 'day_start', perKey: true, window: false, primaryKey: ['key_id', 'day_start'], indexes: [['project_id', 'day_start']], partitioned: false },
-  { name: 'usage_project_days', time: 'day_start', perKey: false, window: false, primaryKey: ['project_id', 'day_start'], indexes: [], partitioned: false },
+  // Kept forever: one row per key and day. Every table leads with time: closing and the
+  // integrity check walk a period across all keys.
+  { name: 'usage_key_days', time: 'day_start', perKey: true, window: false, primaryKey: ['day_start', 'key_id'], indexes: [['key_id', 'day_start'], ['project_id', 'day_start']], partitioned: false },
+  { name: 'usage_project_days', time: 'day_start', perKey: false, window: false, primaryKey: ['day_start', 'project_id'], indexes: [['project_id', 'day_start']], partitioned: false },
 ];
 
 export async function migrateUsageLog(db: Kysely<any>): Promise<void> {
@@ -44,25 +45,34 @@ export async function migrateUsageLog(db: Kysely<any>): Promise<void> {
     await sql`pragma auto_vacuum = incremental`.execute(db);
     await sql`vacuum`.execute(db);
   }
-  for (const shape of TABLES) await createUsageTable(db, shape, postgres);
-  await db.schema
-    .createTable('usage_seal')
-    .addColumn('id', 'integer', (col) => col.primaryKey())
-    .addColumn('sealed_through', 'bigint', (col) => col.notNull())
-    .execute();
-  await db.insertInto('usage_seal').values({ id: 1, sealed_through: 0 }).execute();
-  // Partitions for the days around now; the books keep creating them ahead (usage-books.ts).
-  await ensureUsagePartitions(db, Date.now() - DAY_MS, Date.now() + 3 * DAY_MS);
+  // The rest in one transaction (PostgreSQL: the migrator's own), as 0003: a failure half-way
+  // (another process holding the write lock) leaves nothing behind to trip the next start.
+  const inTransaction = (work: (trx: Kysely<any>) => Promise<void>) => (db.isTransaction ? work(db) : db.transaction().execute(work));
+  await inTransaction(async (trx) => {
+    for (const shape of TABLES) await createUsageTable(trx, shape, postgres);
+    await trx.schema
+      .createTable('usage_seal')
+      .addColumn('id', 'integer', (col) => col.primaryKey())
+      .addColumn('sealed_through', 'bigint', (col) => col.notNull())
+      .execute();
+    await trx.insertInto('usage_seal').values({ id: 1, sealed_through: 0 }).execute();
+    // Partitions for the days around now; the books keep creating them ahead (usage-books.ts).
+    await ensureUsagePartitions(trx, Date.now() - DAY_MS, Date.now() + 3 * DAY_MS);
 
-  await foldLegacyUsage(db);
-  // Usage is read through its own series now; the audit log keeps lifecycle events only,
-  // and its indexes no longer need the category to skip usage rows.
-  await db.deleteFrom('audit_events').where('category', '=', 'usage').execute();
-  // On SQLite a rebuild may have moved an index to its "__b" name (projections/rebuild.ts).
-  for (const index of ['audit_events_by_project_category', 'audit_events_by_key']) {
-    for (const name of [index, `${index}__b`]) await db.schema.dropIndex(name).ifExists().execute();
-  }
-  await db.schema.createIndex('audit_events_by_key').on('audit_events').columns(['key_id', 'position']).execute();
+    await foldLegacyUsage(trx);
+    // Usage is read through its own series now; the audit log keeps lifecycle events only,
+    // and its indexes no longer need the category to skip usage rows.
+    await trx.deleteFrom('audit_events').where('category', '=', 'usage').execute();
+    // On SQLite a rebuild may have moved an index to its "__b" name (projections/rebuild.ts).
+    for (const index of ['audit_events_by_project_category', 'audit_events_by_key']) {
+      for (const name of [index, `${index}__b`]) await trx.schema.dropIndex(name).ifExists().execute();
+    }
+    await trx.schema.createIndex('audit_events_by_key').on('audit_events').columns(['key_id', 'position']).execute();
+    // Counts outgrow 32 bits (SQLite's integers are 64-bit already).
+    if (postgres) await sql`alter table api_keys alter column usage_count type bigint`.execute(trx);
+  });
+  // The VACUUM left a WAL as large as the database: hand it back now, not at the process's end.
+  if (!postgres) await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
 }
 
 async function createUsageTable(db: Kysely<any>, shape: UsageTableShape, postgres: boolean): Promise<void> {
@@ -71,7 +81,8 @@ async function createUsageTable(db: Kysely<any>, shape: UsageTableShape, postgre
   if (shape.perKey && shape.window) table = table.addColumn('principal', 'text', (col) => col.notNull());
   if (shape.window) table = table.addColumn('instance', 'text', (col) => col.notNull());
   table = table.addColumn('project_id', 'text', (col) => col.notNull());
-  for (const count of ['total', 'valid', 'inactive', 'expired', 'deleted']) table = table.addColumn(count, 'integer', (col) => col.notNull().defaultTo(0));
+  // bigint: a busy key passes 2^31 uses within weeks (SQLite's integers are 64-bit anyway).
+  for (const count of ['total', 'valid', 'inactive', 'expired', 'deleted']) table = table.addColumn(count, 'bigint', (col) => col.notNull().defaultTo(0));
   if (shape.perKey) {
     table = table.addColumn('last_valid_at', 'bigint').addColumn('last_rejected_at', 'bigint').addColumn('last_rejected_code', 'text');
   }

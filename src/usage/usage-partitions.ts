@@ -30,7 +30,15 @@ export async function ensureUsagePartitions(db: Kysely<any>, from: number, to: n
       const name = partitionName(table, day);
       if (existing.has(name)) continue;
       try {
-        await sql`create table if not exists ${sql.table(name)} partition of ${sql.table(table)} for values from (${sql.lit(day)}) to (${sql.lit(day + DAY_MS)})`.execute(db);
+        // Creating a partition locks its parent: behind a long reader (a backup), give up within
+        // 200 ms rather than queue every flush behind it; partitions are made days ahead, so the
+        // next pass of the books tries again in time.
+        const create = async (trx: Kysely<any>, limited: boolean) => {
+          if (limited) await sql`set local lock_timeout = '200ms'`.execute(trx);
+          await sql`create table if not exists ${sql.table(name)} partition of ${sql.table(table)} for values from (${sql.lit(day)}) to (${sql.lit(day + DAY_MS)})`.execute(trx);
+        };
+        // Inside a caller's transaction (a migration) the caller's own lock settings stand.
+        await (db.isTransaction ? create(db, false) : db.transaction().execute((trx) => create(trx, true)));
       } catch (error) {
         // Another instance created it at the same moment.
         if (!['42P07', '23505'].includes(String((error as { code?: unknown }).code))) throw error;

@@ -97,7 +97,12 @@ export async function topKeys(
   const align = (at: number, round: typeof floorTo) => round(at, PERIOD_MS[at >= kept.MINUTE ? 'MINUTE' : at >= kept.HOUR ? 'HOUR' : 'DAY']);
   const range = { from: align(from, floorTo), to: align(to, ceilTo) };
   const sums = new Map<string, RankedKey>();
-  for (const segment of coverRange(range.from, range.to, 'DAY', closedThrough).flatMap(inChunks)) {
+  // Read only where usage can be: a range of centuries would otherwise be millions of chunks.
+  const span = await slices(() => usageSpan(db, projectId));
+  if (!span) return { ...range, keys: [] };
+  const readFrom = Math.max(range.from, floorTo(span.from, PERIOD_MS.DAY));
+  const readTo = Math.min(range.to, ceilTo(span.to + 1, PERIOD_MS.DAY));
+  for (const segment of coverRange(readFrom, readTo, 'DAY', closedThrough).flatMap(inChunks)) {
     const [table, time] = TABLES.key[segment.tier];
     // Rows grow with the project's keys times the range: one chunk per slice, so a large
     // project over months is many short statements between which other requests run.
@@ -121,6 +126,15 @@ export async function topKeys(
   }
   const keys = [...sums.values()].sort((a, b) => b.total - a.total || (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0)).slice(0, first);
   return { ...range, keys };
+}
+
+/** From the earliest to the latest usage a project may have: its daily summaries, and the windows of all. */
+async function usageSpan(db: Kysely<Database>, projectId: string): Promise<{ from: number; to: number } | null> {
+  const days = await db.selectFrom('usage_key_days').select((eb) => [eb.fn.min('day_start').as('from'), eb.fn.max('day_start').as('to')]).where('project_id', '=', projectId).executeTakeFirst();
+  const windows = await db.selectFrom('usage_windows').select((eb) => [eb.fn.min('window_start').as('from'), eb.fn.max('window_start').as('to')]).executeTakeFirst();
+  const starts = [days?.from, windows?.from].filter((at) => at !== null && at !== undefined).map(Number);
+  const ends = [days?.to, windows?.to].filter((at) => at !== null && at !== undefined).map(Number);
+  return starts.length === 0 ? null : { from: Math.min(...starts), to: Math.max(...ends) + PERIOD_MS.DAY };
 }
 
 /** A week of days, a day of hours or an hour of windows per statement: at most one row per key and period. */

@@ -26,8 +26,11 @@ export async function forEachUsageRow(db: Kysely<Database>, table: DigestedTable
   const time = TIME_COLUMN[table];
   let after: Record<string, any> | null = null;
   for (;;) {
-    let query = db.selectFrom(table as any).selectAll().where(sql.ref(time), '>=', from).where(sql.ref(time), '<', to);
-    if (after) {
+    let query = db.selectFrom(table as any).selectAll().where(sql.ref(time), '<', to);
+    // The first page from the period's start; the next ones from the last row read, by the
+    // row value alone: with both bounds SQLite scans from the period's start for every page.
+    if (!after) query = query.where(sql.ref(time), '>=', from);
+    else {
       const last: Record<string, any> = after;
       query = query.where(sql<boolean>`(${sql.join(key.map((column) => sql.ref(column)))}) > (${sql.join(key.map((column) => last[column]))})`);
     }

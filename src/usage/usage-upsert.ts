@@ -30,6 +30,8 @@ export async function addUsageRows(db: Kysely<any>, table: UsageTable, conflict:
       .values(rows.slice(i, i + CHUNK) as any)
       .onConflict((oc) => oc.columns(conflict as any).doUpdateSet(set as any))
       .execute();
+    // A flush of 10,000 keys is many chunks: let verifications and requests run between them.
+    if (i + CHUNK < rows.length) await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
@@ -50,6 +52,6 @@ export const USAGE_KEYS: Record<UsageTable, readonly string[]> = {
   usage_project_windows: ['window_start', 'project_id', 'instance'],
   usage_key_hours: ['hour_start', 'key_id'],
   usage_project_hours: ['hour_start', 'project_id'],
-  usage_key_days: ['key_id', 'day_start'],
-  usage_project_days: ['project_id', 'day_start'],
+  usage_key_days: ['day_start', 'key_id'],
+  usage_project_days: ['day_start', 'project_id'],
 };

@@ -149,4 +149,15 @@ describe('closing the usage books', () => {
     expect(await store.db.selectFrom('usage_windows').selectAll().execute()).toEqual([]);
     expect((await checkUsageBooks(store.db)).problems).toEqual([]);
   });
+
+  it('ranks keys over a range of centuries by reading only where usage is', async () => {
+    await traffic(T0, 2);
+    let statements = 0;
+    const counting = <T>(work: () => Promise<T>) => (statements++, work());
+    const kept = { MINUTE: -Infinity, HOUR: -Infinity, DAY: -Infinity };
+    const ranking = await topKeys(store.db, 'proj', Date.parse('0001-01-01T00:00:00Z'), Date.parse('9999-12-31T00:00:00Z'), 10, kept, null, counting);
+    expect(ranking.keys.map((key) => key.total)).toEqual([4 * 12 * 2, 3 * 12 * 2, 2 * 12 * 2]);
+    // Without the bound: an hour of windows per statement from year 1 (millions; the process ran out of memory).
+    expect(statements).toBeLessThan(100);
+  });
 });
