@@ -13,7 +13,7 @@ const RESOLUTIONS = [
   { resolution: 'HOUR', tables: ['usage_key_hours', 'usage_project_hours'], time: 'hour_start', step: HOUR_MS },
 ] as const;
 
-/** Incremental vacuum: pages handed back to the file system after each deleted batch. */
+/** Incremental vacuum: pages handed back to the file system per statement. */
 const VACUUM_PAGES = 2_000;
 
 export interface PruneReport {
@@ -27,7 +27,8 @@ export interface PruneReport {
  * (daily summaries stay). The release is recorded first (UsagePruned in the
  * chained log, so the integrity check knows these rows are gone on purpose), then
  * the rows: PostgreSQL drops the day partitions; SQLite deletes a window (or an
- * hour) per short transaction and hands freed pages back with incremental vacuum.
+ * hour) per short transaction and hands free pages beyond a reserve back with
+ * incremental vacuum.
  */
 export async function pruneUsage(db: Db, now: number, retention: UsageRetention): Promise<PruneReport> {
   const report: PruneReport = { removed: {} };
@@ -52,6 +53,7 @@ export async function pruneUsage(db: Db, now: number, retention: UsageRetention)
     for (const table of tables) {
       report.removed[table] = isPostgres(db) ? await dropUsagePartitionsBefore(db, table, before) : await deleteBefore(db, table, time, step, before);
     }
+    if (!isPostgres(db)) await releaseFreePages(db);
   }
   return report;
 }
@@ -69,8 +71,24 @@ async function deleteBefore(db: Db, table: string, time: string, step: number, b
     const until = Math.min(before, Number((oldest as { at: number }).at) + step);
     const result = await db.transaction().execute((trx) => trx.deleteFrom(table as any).where(sql.ref(time), '<', until).executeTakeFirst());
     removed += Number(result.numDeletedRows);
-    await sql`pragma incremental_vacuum(${sql.lit(VACUUM_PAGES)})`.execute(db);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   return removed;
+}
+
+/**
+ * SQLite: hands free pages back to the file system, beyond a reserve of a tenth of
+ * the file. Pages freed by retention are mostly filled again by the next hour's
+ * windows; moving them out and growing the file again would double the work. What
+ * stays free beyond the reserve (usage fell, retention shortened) is released,
+ * VACUUM_PAGES per statement.
+ */
+async function releaseFreePages(db: Db): Promise<void> {
+  const count = async (pragma: 'page_count' | 'freelist_count') => Number(Object.values((await sql<Record<string, number>>`pragma ${sql.raw(pragma)}`.execute(db)).rows[0] ?? {})[0] ?? 0);
+  let excess = (await count('freelist_count')) - Math.floor((await count('page_count')) / 10);
+  while (excess > 0) {
+    await sql`pragma incremental_vacuum(${sql.lit(Math.min(excess, VACUUM_PAGES))})`.execute(db);
+    excess -= VACUUM_PAGES;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
