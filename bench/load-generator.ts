@@ -1,6 +1,7 @@
 // Runs autocannon in its own process (so the load generator never shares a core's
 // event loop with what it measures) and prints its result as one JSON line.
-// Usage: tsx bench/load-generator.ts '<json options>'
+// Usage: tsx bench/load-generator.ts '<json options>' | <file holding them>
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 interface LoadOptions {
@@ -10,9 +11,14 @@ interface LoadOptions {
   headers: Record<string, string>;
   /** Bodies sent in turn on each connection. */
   bodies: string[];
+  /** Epoch ms to start at (after this process has started up): a load aligned to a usage window. */
+  startAt?: number;
 }
 
-const options = JSON.parse(process.argv[2]!) as LoadOptions;
+const argument = process.argv[2]!;
+const options = JSON.parse(argument.trimStart().startsWith('{') ? argument : readFileSync(argument, 'utf8')) as LoadOptions;
+if (options.startAt !== undefined) await new Promise((resolve) => setTimeout(resolve, Math.max(0, options.startAt! - Date.now())));
+const started = Date.now();
 const result = await autocannon({
   url: options.url,
   connections: options.connections,
@@ -30,5 +36,7 @@ console.log(
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
+    startedAt: started,
+    endedAt: Date.now(),
   }),
 );

@@ -1,9 +1,11 @@
 // npm run bench: measures the real server against floors taken in the same run,
 // prints one table and writes it to bench/results.md. Not part of npm test.
+// BENCH_ONLY=tenant, growth or usage runs that section alone and puts it into results.md;
+// BENCH_USAGE_SIM=keep runs the rest and keeps the last simulation's section.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -12,20 +14,30 @@ import { PERMISSIONS } from '../src/auth/principal';
 import { signToken } from '../src/auth/sign-token';
 import { openDatabase } from '../src/store/database';
 import { chainHash } from '../src/store/event-chain';
+import { UsageBooks } from '../src/usage/usage-books';
+import { DEFAULT_USAGE_RETENTION } from '../src/usage/usage-books-state';
+import { ceilTo, HOUR_MS, MINUTE_MS } from '../src/usage/usage-periods';
+import { fmt, JWT_SECRET, log, machineLine, mb, pct, sqliteFileBytes, sqliteUsedBytes, startServiceOn, stop, waitForLine, writeSection } from './bench-process';
+import { USAGE_SECTION_TITLE, usageSimulation } from './usage-simulation';
 
-const JWT_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
 const LOG_EVENTS = Number(process.env.BENCH_LOG_EVENTS ?? 1_000_000);
 const TENANT_LOG_EVENTS = Number(process.env.BENCH_TENANT_LOG_EVENTS ?? 105_000);
 const TENANT_SECONDS = Number(process.env.BENCH_TENANT_SECONDS ?? 8);
+const GROWTH_KEYS = Number(process.env.BENCH_GROWTH_KEYS ?? 1000);
+/**
+ * Load seconds of the growth section, all within one 60 s usage window (see usageLogGrowth).
+ * Whole seconds: autocannon stops sending at its next 1 s sample after the duration; 59
+ * ended 59.96 s into the window once, too close to the boundary on a noisy machine.
+ */
+const GROWTH_SECONDS = Number(process.env.BENCH_GROWTH_SECONDS ?? 58);
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL === 'off' ? null : (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const work = mkdtempSync(join(tmpdir(), 'apikeys-bench-'));
 const dbFile = join(work, 'bench.db');
 const rows: { metric: string; service: string; floor: string; ratio: string; target: string }[] = [];
 const notes: string[] = [];
-const log = (line: string) => console.error(`[bench] ${line}`);
 
 interface LoadResult {
   requestsPerSecond: number;
@@ -34,26 +46,13 @@ interface LoadResult {
   total: number;
   errors: number;
   non2xx: number;
+  /** Epoch ms the load began and ended (in the load generator's process). */
+  startedAt: number;
+  endedAt: number;
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk) => {
-      output += chunk;
-      const match = pattern.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`exited (${code}) before ready: ${output}`)));
-  });
-}
-
-async function startService(env: Record<string, string>, databaseUrl = dbFile): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return { url: await waitForLine(child, /GraphQL endpoint: (\S+)/), child };
+function startService(env: Record<string, string>, databaseUrl = dbFile): Promise<{ url: string; child: ChildProcess }> {
+  return startServiceOn(databaseUrl, env);
 }
 
 async function startFloor(): Promise<{ url: string; child: ChildProcess }> {
@@ -61,22 +60,20 @@ async function startFloor(): Promise<{ url: string; child: ChildProcess }> {
   return { url: `http://127.0.0.1:${await waitForLine(child, /PORT=(\d+)/)}/graphql`, child };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-function load(url: string, bodies: string[], options: { connections?: number; seconds?: number; token?: string } = {}): Promise<LoadResult> {
+function load(url: string, bodies: string[], options: { connections?: number; seconds?: number; token?: string; startAt?: number } = {}): Promise<LoadResult> {
   const config = {
     url,
     connections: options.connections ?? 50,
     durationSeconds: options.seconds ?? SECONDS,
+    startAt: options.startAt,
     headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
     bodies,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load-generator.ts', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // A thousand bodies are more than one command-line argument may hold: the options go in a file.
+    const optionsFile = join(work, `load-${randomUUID()}.json`);
+    writeFileSync(optionsFile, JSON.stringify(config));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load-generator.ts', optionsFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.once('exit', (code) => {
@@ -97,9 +94,6 @@ function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
   return Math.round(Number(line.replace(/\D+/g, '')) / 1024);
 }
-
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const pct = (a: number, b: number) => `${fmt((100 * a) / b, 1)} %`;
 
 function timeLoop(seconds: number, body: () => void): number {
   const end = performance.now() + seconds * 1000;
@@ -128,7 +122,7 @@ async function pageQueryMicros(): Promise<{ audit: number; keys: number }> {
     return samples.sort((a, b) => a - b)[1000]!;
   };
   const page = { limit: 51, beforePosition: null };
-  const audit = await time(() => listAuditEvents(db, { projectId: 'big', includeUsage: true }, page));
+  const audit = await time(() => listAuditEvents(db, { projectId: 'big' }, page));
   const keys = await time(() => listProjectApiKeys(db, 'big', {}, page, new Date()));
   await db.destroy();
   return { audit, keys };
@@ -328,6 +322,123 @@ Tenant: ${fmt(tenantResult.requestsPerSecond, 1)} req/s answered 2xx, p50 ${tena
 `;
 }
 
+/** What a seeding command needs: the real command path, with the wall clock. */
+function seedContext(db: Awaited<ReturnType<typeof openDatabase>>) {
+  return {
+    db,
+    now: () => new Date(),
+    metadata: { actor: 'bench-seed', requestId: 'seed', causationId: 'seed', correlationId: 'seed', clientAddress: null, userAgent: null },
+  };
+}
+
+/** Row counts and bytes of a SQLite file's usage log and chained log (the server stopped). */
+function usageLogFigures(file: string) {
+  const wal = sqliteFileBytes(file).wal;
+  const bytes = sqliteUsedBytes(file);
+  const sqlite = new Database(file, { readonly: true });
+  const n = (query: string) => Number(sqlite.prepare(query).pluck().get() ?? 0);
+  const figures = {
+    bytes,
+    walBeforeCheckpoint: wal,
+    windows: n('select count(*) from usage_windows'),
+    windowStarts: n('select count(distinct window_start) from usage_windows'),
+    recordedUses: n('select coalesce(sum(total), 0) from usage_windows'),
+    projectWindows: n('select count(*) from usage_project_windows'),
+    keyHours: n('select count(*) from usage_key_hours'),
+    keyDays: n('select count(*) from usage_key_days'),
+    events: n('select count(*) from events'),
+    usageCount: n('select coalesce(sum(usage_count), 0) from api_keys'),
+  };
+  sqlite.close();
+  return figures;
+}
+
+/**
+ * How fast the logs grow under traffic. GROWTH_KEYS keys, verified by one gateway
+ * token cycling over all of them, with recording on, for GROWTH_SECONDS that lie
+ * inside one 60 s usage window; the service is then stopped with SIGTERM (its
+ * graceful stop writes what is buffered). Rows and bytes are compared before and
+ * after, then again after the books close that hour.
+ */
+async function usageLogGrowth(): Promise<string> {
+  const file = join(work, 'growth.db');
+  const windowMs = 60 * 1000; // USAGE_WINDOW_SECONDS' default, which the service runs with here
+  log(`usage log growth: seeding ${fmt(GROWTH_KEYS)} keys`);
+  const db = await openDatabase(file);
+  const secrets: string[] = [];
+  for (let i = 0; i < GROWTH_KEYS; i++) secrets.push((await generateApiKey(seedContext(db), { projectId: 'growth', name: `growth ${i}`, environment: 'live' })).secret);
+  await db.destroy();
+  const bodies = secrets.map((secret) => JSON.stringify({ query: 'mutation ($secret: String!) { verifyApiKey(input: {secret: $secret}) { valid code } }', variables: { secret } }));
+  const before = usageLogFigures(file);
+
+  const gateway = await signToken(JWT_SECRET, { sub: 'gateway', perms: { growth: ['keys:verify'] }, expiresIn: 3600 });
+  const service = await startService({ USAGE_RECORDING: 'true', USAGE_WINDOW_SECONDS: String(windowMs / 1000) }, file);
+  // The load starts 250 ms after a window boundary (at least 3 s from now: the load
+  // generator's own start-up) and stops before the next one: every use in one window.
+  const startAt = ceilTo(Date.now() + 3000, windowMs) + 250;
+  log(`usage log growth: ${GROWTH_SECONDS} s of verification over ${fmt(GROWTH_KEYS)} keys from ${new Date(startAt).toISOString()}`);
+  const traffic = await load(service.url, bodies, { token: gateway, seconds: GROWTH_SECONDS, startAt });
+  const walWhileRunning = sqliteFileBytes(file).wal;
+  await stop(service.child);
+  const after = usageLogFigures(file);
+
+  // The books close that hour once it is over (5 minutes' grace): run them as of then.
+  const closeAt = ceilTo(traffic.startedAt, HOUR_MS) + 6 * MINUTE_MS;
+  const booksDb = await openDatabase(file);
+  await new UsageBooks(booksDb, { retention: DEFAULT_USAGE_RETENTION, now: () => closeAt }).run(closeAt);
+  await booksDb.destroy();
+  const closed = usageLogFigures(file);
+
+  const keys = GROWTH_KEYS;
+  const windows = after.windowStarts - before.windowStarts;
+  // A key busy for a whole hour is busy in 60 windows: figures of one window × 60 / keys.
+  const perKeyHour = (n: number) => (n * (3600_000 / (Math.max(1, windows) * windowMs))) / keys;
+  const records = perKeyHour(after.windows - before.windows);
+  const events = perKeyHour(after.events - before.events);
+  const bytes = perKeyHour(after.bytes - before.bytes);
+  // The closing writes per hour, not per window: its rows and bytes are per key as they are.
+  const closingBytes = (closed.bytes - after.bytes) / keys;
+  const closingEvents = (closed.events - after.events) / keys;
+  const loadSeconds = (traffic.endedAt - traffic.startedAt) / 1000;
+  const OLD = { events: 3605, bytes: 4.7e6, verifications: 247_706, newEvents: 60_084, diskMB: 79 };
+  const kb = (n: number) => fmt(n / 1000, 1);
+  const table = [
+    '| metric | with the usage log (this run) | before: KeyUsed events in the chained log (issue figures) | ratio | target |',
+    '|---|---|---|---|---|',
+    `| verifications, 1,000 keys, one gateway token | ${fmt(traffic.total)} in ${fmt(loadSeconds, 1)} s (${fmt(traffic.requestsPerSecond)} req/s, ${fmt(traffic.total / loadSeconds / keys, 1)} per key per s) | ${fmt(OLD.verifications)} in 60 s (about 4 per key per s) |  |  |`,
+    `| usage records (usage_windows rows) per busy key-hour | ${fmt(records, 1)} | (none: ${fmt(OLD.events)} events) |  | ≤ 60 |`,
+    `| chained-log events per busy key-hour | ${fmt(events, 2)} | ${fmt(OLD.events)} | ${events === 0 ? 'none now' : `${fmt(OLD.events / events)}× fewer`} |  |`,
+    `| records + events per busy key-hour | ${fmt(records + events, 1)} | ${fmt(OLD.events)} | ${fmt(OLD.events / (records + events))}× fewer |  |`,
+    `| bytes on disk per busy key-hour (KB) | ${kb(bytes)} | ${fmt(OLD.bytes / 1000)} | ${fmt(OLD.bytes / bytes)}× smaller | ≤ 30 KB |`,
+    `| + closing that hour (UsageBooks.run at its end + 6 min): events, KB per key | ${fmt(closingEvents, 3)}, ${kb(closingBytes)} |  |  |  |`,
+  ].join('\n');
+  const loadEnd = traffic.endedAt - (startAt - 250);
+  const checks = [
+    ...(windows > 1 ? [`The load crossed a window boundary (it ended ${fmt(loadEnd / 1000, 2)} s after the window began): per key-hour figures are scaled by the ${windows} windows it touched.`] : []),
+    `usage_windows rows: ${fmt(before.windows)} → ${fmt(after.windows)} over ${windows} window(s); usage_project_windows ${fmt(before.projectWindows)} → ${fmt(after.projectWindows)}; events ${fmt(before.events)} → ${fmt(after.events)} (${fmt(closed.events)} after the closing, which also wrote ${fmt(closed.keyHours)} usage_key_hours and ${fmt(closed.keyDays)} usage_key_days rows).`,
+    `Bytes: ${mb(before.bytes, 2)} MB with the keys alone → ${mb(after.bytes, 2)} MB after the run → ${mb(closed.bytes, 2)} MB after the closing ((page_count − freelist_count) × page_size after wal_checkpoint(TRUNCATE)); the running service's WAL file was ${mb(walWhileRunning)} MB at the end of the load.`,
+    `Uses counted: ${fmt(after.recordedUses)} in usage_windows and ${fmt(after.usageCount)} in api_keys.usage_count, for ${fmt(traffic.total)} responses counted by autocannon (${fmt(traffic.non2xx)} non-2xx, ${fmt(traffic.errors)} errors; requests still in flight when it stopped are served but not counted by it).`,
+  ];
+  return `## Usage log growth under traffic
+
+Run: ${new Date().toISOString()} · ${machineLine()}
+SQLite, a fresh file with ${fmt(keys)} keys. autocannon (a separate process, 50 connections) cycled verifyApiKey bodies over all ${fmt(keys)} keys with one gateway token (keys:verify), usage recording on, USAGE_WINDOW_SECONDS=60. The load ran ${fmt(loadSeconds, 2)} s from ${new Date(traffic.startedAt).toISOString()}, 250 ms after a window boundary, to ${fmt(loadEnd / 1000, 2)} s into that window, so that every verification fell in one window (a load across a boundary writes each key in two windows); the service wrote each key early on its first use (quiet key) and again at the window end or at its graceful stop (SIGTERM), both into the same row. Per busy key-hour: the window's rows and bytes × 60 windows an hour ÷ ${fmt(keys)} keys. Before: the issue's run (${fmt(OLD.verifications)} verifications of 1,000 keys in 60 s: ${fmt(OLD.newEvents)} new events, ${OLD.diskMB} MB on disk).
+
+${table}
+
+${checks.map((check) => `- ${check}`).join('\n')}
+`;
+}
+
+/** A section of the current results.md, from its heading to the next. */
+function keptSection(title: string): string {
+  const previous = readFileSync(new URL('./results.md', import.meta.url), 'utf8');
+  const start = previous.indexOf(`## ${title}`);
+  if (start < 0) return `## ${title}\n\nNot run (BENCH_USAGE_SIM=keep, and no earlier section).\n`;
+  const end = previous.indexOf('\n## ', start + 3);
+  return `${previous.slice(start, end < 0 ? undefined : end).trimEnd()}\n`;
+}
+
 async function main() {
   if (process.env.BENCH_ONLY === 'tenant') {
     const section = await tenantIsolation();
@@ -338,12 +449,14 @@ async function main() {
     writeFileSync(path, `${previous.trimEnd()}\n\n${section}`);
     return;
   }
+  if (process.env.BENCH_ONLY === 'growth' || process.env.BENCH_ONLY === 'usage') {
+    const [title, section] = process.env.BENCH_ONLY === 'growth' ? ['Usage log growth under traffic', await usageLogGrowth()] : [USAGE_SECTION_TITLE, await usageSimulation(work)];
+    console.log(section);
+    writeSection(title, section);
+    return;
+  }
   const token = await signToken(JWT_SECRET, { sub: 'bench', perms: { '*': [...PERMISSIONS] }, expiresIn: 3600 });
-  const ctx = (db: Awaited<ReturnType<typeof openDatabase>>) => ({
-    db,
-    now: () => new Date(),
-    metadata: { actor: 'bench-seed', requestId: 'seed', causationId: 'seed', correlationId: 'seed', clientAddress: null, userAgent: null },
-  });
+  const ctx = seedContext;
 
   log('seeding 100 keys to verify');
   let db = await openDatabase(dbFile);
@@ -381,6 +494,9 @@ async function main() {
   for (const mode of ['floor', 'on', 'off'] as const) {
     notes.push(`Verify rounds, ${mode}: ${runs[mode].map((run) => fmt(run.requestsPerSecond)).join(' / ')} req/s.`);
   }
+
+  // Usage log growth: 1,000 keys, a window's traffic (its own file and section).
+  const growthSection = await usageLogGrowth();
 
   // 2. Memory under sustained verification.
   log(`verify soak: ${SOAK_SECONDS} s, RSS sampled`);
@@ -523,8 +639,10 @@ async function main() {
   const tenantSection = await tenantIsolation();
   if (POSTGRES_URL) await postgresFigures(token, generateBody, sqliteFigures);
   else notes.push('PostgreSQL figures skipped (BENCH_POSTGRES_URL=off).');
+  // The simulation takes longer than the rest together: BENCH_USAGE_SIM=keep keeps the last one's section.
+  const usageSection = process.env.BENCH_USAGE_SIM === 'keep' ? keptSection(USAGE_SECTION_TITLE) : await usageSimulation(work);
 
-  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
+  const machine = machineLine();
   const table = [
     '| metric | service | floor | ratio | target |',
     '|---|---|---|---|---|',
@@ -539,7 +657,9 @@ ${table}
 
 ${notes.map((note) => `- ${note}`).join('\n')}
 
-${tenantSection}`;
+${tenantSection}
+${growthSection}
+${usageSection}`;
   console.log(report);
   writeFileSync(new URL('./results.md', import.meta.url), report);
 }
