@@ -42,7 +42,7 @@ export interface UsageSettings {
 }
 
 export function createGraphQLContext(deps: Omit<GraphQLContext, 'loaders'>): GraphQLContext {
-  return { ...deps, loaders: createLoaders(deps.db, deps.heavyWork.sliceFor(deps.signal)) };
+  return { ...deps, loaders: createLoaders(deps.db, deps.heavyWork.sliceFor(deps.signal), { windowMs: deps.usage.windowMs }) };
 }
 
 /** Event metadata for commands issued by this request. */

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { findApiKeysByIds, type ApiKeyRow } from '../queries/api-key-queries';
-import { findApiKeysAsOf } from '../queries/api-keys-as-of';
+import { findApiKeysAsOf, type AsOfUsageSettings } from '../queries/api-keys-as-of';
 import { latestAuditEventsOfKeys, type AuditEventRow } from '../queries/audit-queries';
 import type { Db } from '../store/database';
 import type { SliceRunner } from '../server/heavy-work';
@@ -15,7 +15,7 @@ export interface HistoryPageKey {
 
 /** Created per request: batches what a list fans out to, and never caches across requests. */
 /** `slices` runs the folds of time travel (rotation links of keys seen asOf) through the server's heavy-work queue. */
-export function createLoaders(db: Db, slices?: SliceRunner) {
+export function createLoaders(db: Db, slices?: SliceRunner, usage: AsOfUsageSettings = { windowMs: 60_000 }) {
   return {
     apiKeyById: new DataLoader<string, ApiKeyRow | null>(async (ids) => {
       const byId = new Map((await findApiKeysByIds(db, ids)).map((row) => [row.id, row]));
@@ -29,7 +29,7 @@ export function createLoaders(db: Db, slices?: SliceRunner) {
         for (const { keyId, asOf } of requests) byMoment.set(asOf.getTime(), [...(byMoment.get(asOf.getTime()) ?? []), keyId]);
         const found = new Map<string, ApiKeyRow>();
         for (const [moment, keyIds] of byMoment) {
-          for (const [keyId, row] of await findApiKeysAsOf(db, keyIds, new Date(moment), slices)) found.set(`${keyId}|${moment}`, row);
+          for (const [keyId, row] of await findApiKeysAsOf(db, keyIds, new Date(moment), slices, usage)) found.set(`${keyId}|${moment}`, row);
         }
         return requests.map(({ keyId, asOf }) => found.get(`${keyId}|${asOf.getTime()}`) ?? null);
       },

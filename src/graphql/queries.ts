@@ -24,7 +24,7 @@ builder.queryFields((t) => ({
       const asOf = parseAsOf(args.asOf, ctx.now());
       const key = await loadVisibleKeyOrFail(ctx, parseGlobalId(String(args.id), 'ApiKey'));
       if (!asOf) return key;
-      return (await findApiKeysAsOf(ctx.db, [key.id], asOf, ctx.heavyWork.forRequest(ctx.signal))).get(key.id) ?? null;
+      return (await findApiKeysAsOf(ctx.db, [key.id], asOf, ctx.heavyWork.forRequest(ctx.signal), { windowMs: ctx.usage.windowMs })).get(key.id) ?? null;
     },
   }),
 }));

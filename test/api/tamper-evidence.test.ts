@@ -11,7 +11,9 @@ describe('tamper evidence: a hash chain over the whole log', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer();
-    // Commands, a two-stream roll and a usage flush: every way events are appended.
+    // Commands and a two-stream roll: every way a request appends events. The verification
+    // and usage flush between them append nothing: usage has a log of its own (the books'
+    // closings, which do append, are checked below).
     const a = await generateKey(server, { projectId: 'proj_chain', name: 'a' });
     const b = await generateKey(server, { projectId: 'proj_other', name: 'b' });
     await changeKey(server, 'deactivateApiKey', a.apiKey.id, 'pause');
@@ -41,20 +43,23 @@ describe('tamper evidence: a hash chain over the whole log', () => {
 
   it('reports an intact log with its head, checked from the first event the first time', async () => {
     const rows = await chain();
-    expect(rows.length).toBe(7);
-    expect(new Set(rows.map((row) => row.chain_hash)).size).toBe(7);
+    // Two keys, a deactivation, a roll (two events), a reactivation: the verification added nothing.
+    expect(rows.length).toBe(6);
+    expect(await server.db.selectFrom('events').select('type').where('type', 'not in', ['KeyGenerated', 'KeyDeactivated', 'KeyReactivated', 'KeyRolled']).execute()).toEqual([]);
+    expect(new Set(rows.map((row) => row.chain_hash)).size).toBe(6);
     expect(await integrity()).toEqual({
       ok: true,
       full: true,
       fromPosition: 0,
-      checkedEvents: 7,
+      checkedEvents: 6,
       firstBrokenPosition: null,
       problem: null,
       headPosition: rows.at(-1)!.position,
       headHash: rows.at(-1)!.chain_hash,
     });
     const cli = await verifyLogCommand();
-    expect(cli).toMatchObject({ code: 0, stdout: expect.stringContaining('Log intact: 7 events checked') });
+    expect(cli).toMatchObject({ code: 0, stdout: expect.stringContaining('Log intact: 6 events checked') });
+    expect(cli.stdout).toContain('Usage books intact: 0 closed hours');
   });
 
   it('checks incrementally: a repeated check reads only what was appended since the last intact one', async () => {
@@ -184,5 +189,76 @@ describe('tamper evidence: a hash chain over the whole log', () => {
     expect(report.checkedEvents).toBeGreaterThan(2500);
     // Timers fire between slices (three or more of them); a walk in one piece would allow none.
     expect(turns).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('tamper evidence: the usage kept, against the digests the books recorded in the chain', () => {
+  let server: TestServer;
+  let clock = Date.parse('2026-03-02T09:00:00.000Z');
+  const HOUR_CLOSED = 'usage closed 2026-03-02T09:00:00.000Z to 2026-03-02T10:00:00.000Z';
+  const window = Date.parse('2026-03-02T09:10:00.000Z');
+
+  beforeAll(async () => {
+    server = await startTestServer({ now: () => new Date(clock) });
+    const { secret } = await generateKey(server, { projectId: 'proj_books', name: 'counted' });
+    clock = Date.parse('2026-03-02T09:10:30.000Z');
+    for (let i = 0; i < 3; i++) expect((await verify(server, secret)).code).toBe('VALID');
+    clock = Date.parse('2026-03-02T09:40:00.000Z');
+    expect((await verify(server, secret)).code).toBe('VALID');
+    clock = Date.parse('2026-03-02T10:02:00.000Z');
+    expect((await verify(server, secret)).code).toBe('VALID'); // the hour from 10:00 stays open
+    await server.flushUsage();
+    // Five minutes after the hour from 9:00 ended, the books close it: its windows are
+    // summed into hourly summaries, and the digests of both go into the chained log.
+    clock = Date.parse('2026-03-02T10:06:00.000Z');
+    await server.runUsageBooks();
+  });
+  afterAll(() => server.close());
+
+  const verifyLogCommand = () =>
+    execFileAsync(process.execPath, ['--import', 'tsx', 'src/cli/verify-log.ts'], { env: { ...process.env, DATABASE_URL: server.databaseUrl } }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error) => ({ code: error.code as number, stdout: error.stdout as string }),
+    );
+
+  it('an untampered database: the chain and the usage books are intact', async () => {
+    const closings = await server.db.selectFrom('events').select(['type', 'data']).where('stream_id', '=', 'usage-books').execute();
+    expect(closings.map((event) => event.type)).toEqual(['UsageHourClosed']);
+    expect(JSON.parse(closings[0]!.data)).toMatchObject({ from: '2026-03-02T09:00:00.000Z', to: '2026-03-02T10:00:00.000Z', totals: { total: 4 } });
+    const cli = await verifyLogCommand();
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain('Log intact: 2 events checked');
+    expect(cli.stdout).toMatch(/Usage books intact: 1 closed hours, [1-9]\d* kept usage rows checked/);
+    expect(cli.stdout).toContain('1 windows since the last closing');
+    expect(cli.stdout).not.toContain('BROKEN');
+  });
+
+  it('a kept window changed in a closed hour: the usage books are broken, though the chain is intact', async () => {
+    const changed = await server.db.updateTable('usage_windows').set((eb) => ({ total: eb('total', '+', 1) })).where('window_start', '=', window).executeTakeFirst();
+    expect(Number(changed.numUpdatedRows)).toBe(1);
+    try {
+      const cli = await verifyLogCommand();
+      expect(cli.code).toBe(1);
+      expect(cli.stdout).toContain('Log intact: 2 events checked');
+      expect(cli.stdout).toContain(`Usage BROKEN: ${HOUR_CLOSED}: usage_windows holds 2 rows that do not match the 2 recorded`);
+      expect(cli.stdout).not.toContain('Usage books intact');
+    } finally {
+      await server.db.updateTable('usage_windows').set((eb) => ({ total: eb('total', '-', 1) })).where('window_start', '=', window).execute();
+    }
+    // Put back as it was, the usage agrees with its digests again.
+    expect(await verifyLogCommand()).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage books intact') });
+  });
+
+  it('an hourly summary removed: the usage books are broken', async () => {
+    const summary = await server.db.selectFrom('usage_key_hours').selectAll().executeTakeFirstOrThrow();
+    await server.db.deleteFrom('usage_key_hours').where('key_id', '=', summary.key_id).execute();
+    try {
+      const cli = await verifyLogCommand();
+      expect(cli.code).toBe(1);
+      expect(cli.stdout).toContain(`Usage BROKEN: ${HOUR_CLOSED}: usage_key_hours holds 0 rows that do not match the 1 recorded`);
+    } finally {
+      await server.db.insertInto('usage_key_hours').values(summary).execute();
+    }
+    expect(await verifyLogCommand()).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage books intact') });
   });
 });

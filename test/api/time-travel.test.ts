@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeKey, generateKey, KEY_FIELDS, rollKey, verify } from '../support/api-key-operations';
 import { startTestServer, type TestServer } from '../support/test-server';
 
+const SECOND = 1000;
 const MINUTE = 60_000;
+const DAY = 86_400_000;
+/**
+ * Usage is recorded by windows, and time travel counts whole windows that ended by
+ * the moment asked for. 20 s rather than the default 60 s: moments on a 20 s
+ * boundary that is not a minute's (10:00:40) tell the configured window apart from a default.
+ */
+const WINDOW_SECONDS = 20;
 
 describe('time travel: keys as they were, rebuilt from the log', () => {
   let server: TestServer;
@@ -18,34 +26,60 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
   const listAt = async (asOf?: string) =>
     (await server.gql(`query ($asOf: DateTime) { project(id: "proj_tt") { apiKeys(asOf: $asOf, first: 100) { edges { node { id name status usageCount lastUsedAt expiresAt } } } } }`, { asOf }))
       .data.project.apiKeys.edges.map((edge: any) => edge.node);
-  const record = async () => recorded.push({ at: new Date(clock).toISOString(), key: await keyAt(), list: await listAt() });
+  /**
+   * Moments are recorded on window boundaries, with every use before them written
+   * (flushUsage): then every use the API counts at that moment lies in a window that
+   * has ended, so time travel must answer every field, usage included, exactly as the
+   * API did. A use in a window still running is the API's alone (see the window test).
+   */
+  const record = async () => {
+    expect(clock % (WINDOW_SECONDS * SECOND)).toBe(0);
+    await server.flushUsage();
+    recorded.push({ at: new Date(clock).toISOString(), key: await keyAt(), list: await listAt() });
+  };
+  const at = (time: string) => (clock = Date.parse(`2026-04-01T${time}Z`));
 
   beforeAll(async () => {
-    server = await startTestServer({ now: () => new Date(clock) });
+    server = await startTestServer({ now: () => new Date(clock), usageWindowSeconds: WINDOW_SECONDS });
     const first = await generateKey(server, { projectId: 'proj_tt', name: 'Main', expiresAt: new Date(clock + 24 * 60 * MINUTE).toISOString() });
     keyId = first.apiKey.id;
     await generateKey(server, { projectId: 'proj_tt', name: 'Side' });
-    await record();
-    clock += MINUTE;
-    await verify(server, first.secret);
-    await verify(server, first.secret);
-    await server.flushUsage();
-    await record();
-    clock += MINUTE;
+    await record(); // 0: 10:00:00
+    at('10:00:05');
+    expect((await verify(server, first.secret)).code).toBe('VALID');
+    expect((await verify(server, first.secret)).code).toBe('VALID');
+    at('10:00:40');
+    await record(); // 1: two uses, in the window 10:00:00-10:00:20
+    at('10:01:00');
     await changeKey(server, 'deactivateApiKey', keyId, 'investigating');
-    await record();
-    clock += MINUTE;
+    await record(); // 2
+    at('10:01:10');
+    expect((await verify(server, first.secret)).code).toBe('INACTIVE'); // a rejected use counts, lastUsedAt stays
+    at('10:02:00');
     await changeKey(server, 'reactivateApiKey', keyId, 'false alarm');
-    await record();
-    clock += MINUTE;
+    await record(); // 3
+    at('10:02:30');
+    expect((await verify(server, first.secret)).code).toBe('VALID');
+    at('10:03:00');
     const rolled = await rollKey(server, { id: keyId, gracePeriodSeconds: 10 * 60, reason: 'rotation' });
     successorId = rolled.apiKey.id;
-    await record();
-    clock += 11 * MINUTE; // past the grace period: the old key is EXPIRED from here on
-    await record();
-    clock += MINUTE;
+    await record(); // 4
+    at('10:03:05');
+    expect((await verify(server, first.secret)).code).toBe('VALID'); // within the grace period
+    expect((await verify(server, rolled.secret)).code).toBe('VALID');
+    at('10:14:00'); // past the grace period: the old key is EXPIRED from here on
+    await record(); // 5
+    at('10:14:10');
+    expect((await verify(server, first.secret)).code).toBe('EXPIRED');
+    at('10:15:00');
     await changeKey(server, 'deleteApiKey', keyId, 'cleanup');
-    await record();
+    await record(); // 6
+    at('11:00:00');
+    await record(); // 7: on the hour
+    at('11:10:00');
+    await server.runUsageBooks(); // the hour 10:00-11:00 is closed into hourly summaries
+    clock = Date.parse('2026-04-02T00:00:00.000Z');
+    await record(); // 8: on the day
     clock += MINUTE;
     await changeKey(server, 'deactivateApiKey', successorId, 'retired'); // after every recorded moment
     clock += MINUTE;
@@ -53,7 +87,13 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
   afterAll(() => server.close());
 
   it('answers every recorded moment exactly as the API answered then', async () => {
-    expect(recorded.map((moment) => moment.key.status)).toEqual(['ACTIVE', 'ACTIVE', 'INACTIVE', 'ACTIVE', 'ACTIVE', 'EXPIRED', 'DELETED']);
+    // The hour 10:00-11:00 is closed: the moments on the hour and the day are answered
+    // from its hourly summary, the others from windows.
+    expect(await server.db.selectFrom('usage_key_hours').select('hour_start').execute()).not.toEqual([]);
+    expect(recorded.map((moment) => moment.key.status)).toEqual(['ACTIVE', 'ACTIVE', 'INACTIVE', 'ACTIVE', 'ACTIVE', 'EXPIRED', 'DELETED', 'DELETED', 'DELETED']);
+    // The history has usage to reproduce: valid and rejected uses, of both keys.
+    expect(recorded.map((moment) => moment.key.usageCount)).toEqual([0, 2, 2, 3, 4, 5, 6, 6, 6]);
+    expect(recorded[5]!.list.find((key: any) => key.id === successorId)).toMatchObject({ usageCount: 1, lastUsedAt: '2026-04-01T10:03:05.000Z' });
     for (const moment of recorded) {
       const { asOf, ...key } = await keyAt(moment.at);
       expect(asOf).toBe(moment.at);
@@ -62,9 +102,27 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
     }
   });
 
+  it('counts usage by whole windows: a use shows from the end of its window on, never while it runs', async () => {
+    const usageAt = async (time: string) => {
+      const { usageCount, lastUsedAt } = await keyAt(`2026-04-01T${time}Z`);
+      return { usageCount, lastUsedAt };
+    };
+    // The two uses at 10:00:05, in the window 10:00:00-10:00:20.
+    expect(await usageAt('10:00:05.000')).toEqual({ usageCount: 0, lastUsedAt: null });
+    expect(await usageAt('10:00:19.999')).toEqual({ usageCount: 0, lastUsedAt: null });
+    expect(await usageAt('10:00:20.000')).toEqual({ usageCount: 2, lastUsedAt: '2026-04-01T10:00:05.000Z' });
+    // The rejected use at 10:01:10 counts from 10:01:20, and leaves lastUsedAt alone.
+    expect(await usageAt('10:01:19.999')).toEqual({ usageCount: 2, lastUsedAt: '2026-04-01T10:00:05.000Z' });
+    expect(await usageAt('10:01:20.000')).toEqual({ usageCount: 3, lastUsedAt: '2026-04-01T10:00:05.000Z' });
+    // The use at 10:02:30 (window 10:02:20-10:02:40).
+    expect(await usageAt('10:02:39.999')).toEqual({ usageCount: 3, lastUsedAt: '2026-04-01T10:00:05.000Z' });
+    expect(await usageAt('10:02:40.000')).toEqual({ usageCount: 4, lastUsedAt: '2026-04-01T10:02:30.000Z' });
+  });
+
   it('shows a key between events as the last event left it, and nothing before it existed', async () => {
     const between = await keyAt(new Date(Date.parse(recorded[2]!.at) + 30_000).toISOString());
-    expect(between).toMatchObject({ status: 'INACTIVE', statusReason: 'investigating', version: 2, usageCount: 2 });
+    // 10:01:30: the rejected use at 10:01:10 is in a window that has ended.
+    expect(between).toMatchObject({ status: 'INACTIVE', statusReason: 'investigating', version: 2, usageCount: 3 });
     expect(await keyAt(new Date(Date.parse(recorded[0]!.at) - 1).toISOString())).toBeNull();
     expect(await listAt(new Date(Date.parse(recorded[0]!.at) - 1).toISOString())).toEqual([]);
     // The successor appears in the list from the roll on.
@@ -93,5 +151,33 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
     const future = new Date(clock + MINUTE).toISOString();
     const body = await server.gql(`query ($id: ID!, $asOf: DateTime) { apiKey(id: $id, asOf: $asOf) { id } }`, { id: keyId, asOf: future });
     expect(body.errors?.[0]).toMatchObject({ message: 'asOf: asOf must not be in the future', extensions: { code: 'VALIDATION' } });
+  });
+
+  // Last: it moves the clock on by days.
+  it('once retention has released the windows, answers by whole hours: exactly on the hour and the day, by the hour before in between', async () => {
+    // Two days on the day 04-01 is closed and its windows are released (the default
+    // retention keeps windows 2 days); its hourly and daily summaries remain.
+    clock = Date.parse('2026-04-04T00:10:00.000Z');
+    await server.runUsageBooks();
+    expect(await server.db.selectFrom('usage_windows').select('key_id').execute()).toEqual([]);
+    expect(await server.db.selectFrom('usage_key_hours').select('key_id').execute()).not.toEqual([]);
+    // recorded[8] is on the day: the day's summary answers for it.
+    expect(Date.parse(recorded[8]!.at) % DAY).toBe(0);
+    const lifecycle = ({ usageCount: _count, lastUsedAt: _last, ...rest }: any) => rest;
+    // 10:00 (recorded[0], before any use) is the last whole hour of the moments 1-6.
+    const lastHour = recorded[0]!;
+    for (const moment of recorded) {
+      const { asOf, ...key } = await keyAt(moment.at);
+      expect(asOf).toBe(moment.at);
+      const onTheHour = Date.parse(moment.at) % (60 * MINUTE) === 0;
+      if (onTheHour) {
+        expect({ ...key, asOf: null }).toEqual(moment.key);
+        expect(await listAt(moment.at)).toEqual(moment.list);
+      } else {
+        expect(lifecycle({ ...key, asOf: null })).toEqual(lifecycle(moment.key));
+        expect(key).toMatchObject({ usageCount: lastHour.key.usageCount, lastUsedAt: lastHour.key.lastUsedAt });
+        expect((await listAt(moment.at)).map(lifecycle)).toEqual(moment.list.map(lifecycle));
+      }
+    }
   });
 });

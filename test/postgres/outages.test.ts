@@ -41,7 +41,8 @@ describe('database outages', () => {
   });
 
   const start = async (databaseUrl: string) => {
-    const server = await spawnServer(databaseUrl, { USAGE_FLUSH_MS: '200' });
+    // One-second usage windows: the load's usage is written every second, so writes fail (and are kept for later) all through the outage.
+    const server = await spawnServer(databaseUrl, { USAGE_WINDOW_SECONDS: '1' });
     servers.push(server);
     return server;
   };

@@ -68,7 +68,7 @@ builder.node(ProjectRef, {
         const range = { limit: fetchSize(page), beforePosition: page.beforePosition };
         const filter = args.filter ?? {};
         const rows = asOf
-          ? await listProjectApiKeysAsOf(ctx.db, project.projectId, filter, range, asOf, ctx.heavyWork.forRequest(ctx.signal))
+          ? await listProjectApiKeysAsOf(ctx.db, project.projectId, filter, range, asOf, ctx.heavyWork.forRequest(ctx.signal), { windowMs: ctx.usage.windowMs })
           : await listProjectApiKeys(ctx.db, project.projectId, filter, range, ctx.now());
         // A past view must not stand in for the present one elsewhere in the request.
         return asOf ? toConnection(ctx.ids, 'ApiKey', rows, page, (row) => row.created_position) : keyConnection(ctx, rows, page);
