@@ -14,13 +14,24 @@ const QUIET = 'proj_quiet';
 const KEYS = 100;
 const WINDOWS_PER_KEY = 1200;
 const MINUTE = 60_000;
+const DAY = 86_400_000;
 /**
- * The history is made at a fixed moment, so every stretch below is known: each key
- * has a window a minute from 2026-11-19T16:30 through 2026-11-20T12:29 (450 on the
- * first day, 720 in the whole hours of the second, 30 in its hour 12:00).
+ * The servers' clocks in this test run days ahead of the machine's. On PostgreSQL the
+ * servers of other tests, running at the same time on the same database, announce their
+ * events' times to every listener (the notification channels are the database's, not the
+ * schema's); a server moves its clock forward to a believable announced time, and times
+ * ahead of the machine's clock are not believed. So no other test can move this clock.
  */
-const MADE_AT = Date.parse('2026-11-20T12:30:30.000Z');
-const at = (iso: string) => Date.parse(iso);
+const DAY0 = Math.floor(Date.now() / DAY) * DAY + 10 * DAY;
+/** `time` (HH:MM:SS) on the day `day` days after DAY0. */
+const at = (day: number, time: string) => DAY0 + day * DAY + Date.parse(`1970-01-01T${time}Z`);
+const iso = (day: number, time: string) => new Date(at(day, time)).toISOString();
+/**
+ * The history is made at a known moment, so every stretch below is known: each key has
+ * a window a minute from 16:30 on day -1 through 12:29 on day 0 (450 on day -1, 720 in
+ * the whole hours of day 0, 30 in its hour 12:00).
+ */
+const MADE_AT = at(0, '12:30:30');
 
 interface Usage {
   usageCount: number;
@@ -66,12 +77,12 @@ describe('time travel over busy keys', () => {
     return usage;
   };
 
-  /** Repeats closing and retention until there is nothing more to do as of the clock (a run closes at most a day of hours). */
+  /** Repeats closing and retention as of `clock` until there is nothing more to do (a run closes at most a day of hours). */
   const closeBooks = async () => {
     const books = () => server.db.selectFrom('events').select('position').where('stream_id', '=', 'usage-books').execute();
     for (let runs = 0; runs < 10; runs++) {
       const before = (await books()).length;
-      await server.runUsageBooks();
+      await server.runUsageBooks(clock);
       if ((await books()).length === before) return;
     }
     throw new Error('the books kept finding work');
@@ -123,7 +134,7 @@ describe('time travel over busy keys', () => {
   it('the history is as described', () => {
     expect(windows).toHaveLength(KEYS * WINDOWS_PER_KEY);
     const starts = windows.map((row) => row.window_start);
-    expect([Math.min(...starts), Math.max(...starts)]).toEqual([at('2026-11-19T16:30:00Z'), at('2026-11-20T12:29:00Z')]);
+    expect([Math.min(...starts), Math.max(...starts)]).toEqual([at(-1, '16:30:00'), at(0, '12:29:00')]);
   });
 
   it('before the books close anything: every window, read from the windows', async () => {
@@ -131,31 +142,31 @@ describe('time travel over busy keys', () => {
     // loop is held in proportion to them (about 100 ms for these 120,000). The books close every
     // hour 5 minutes after it ends, which keeps them to about an hour's worth (as below).
     const keys = await expectPage(clock, clock - (clock % MINUTE), ['usage_windows'], 'twenty hours of windows not yet closed');
-    expect([...keys.values()].every((key) => key.usageCount === WINDOWS_PER_KEY && key.lastUsedAt === '2026-11-20T12:29:01.000Z')).toBe(true);
+    expect([...keys.values()].every((key) => key.usageCount === WINDOWS_PER_KEY && key.lastUsedAt === iso(0, '12:29:01'))).toBe(true);
   });
 
   it('with the hours closed: days, hours and the open hour’s windows, each counted once', async () => {
-    clock = at('2026-11-20T12:40:00Z');
+    clock = at(0, '12:40:00');
     await closeBooks();
-    // Hour 12:00 is not over; day 11-19 is complete.
-    expect(await server.db.selectFrom('usage_key_days').select('key_id').where('day_start', '=', at('2026-11-19T00:00:00Z')).execute()).toHaveLength(KEYS);
+    // Hour 12:00 is not over; day -1 is complete.
+    expect(await server.db.selectFrom('usage_key_days').select('key_id').where('day_start', '=', at(-1, '00:00:00')).execute()).toHaveLength(KEYS);
     const keys = await expectPage(clock, clock, ['usage_windows', 'usage_key_hours', 'usage_key_days']);
     expect([...keys.values()].every((key) => key.usageCount === WINDOWS_PER_KEY)).toBe(true);
   });
 
   it('once the windows are released: whole hours, read from the summaries', async () => {
-    clock = at('2026-11-23T00:10:00Z');
+    clock = at(3, '00:10:00');
     await closeBooks();
     expect(await server.db.selectFrom('usage_windows').select('key_id').execute()).toEqual([]);
     // Made at 12:30:30: usage up to 12:00, the last whole hour; the 30 windows after it no longer count.
-    const atMaking = await expectPage(MADE_AT, at('2026-11-20T12:00:00Z'), ['usage_key_hours', 'usage_key_days']);
-    expect([...atMaking.values()].every((key) => key.usageCount === WINDOWS_PER_KEY - 30 && key.lastUsedAt === '2026-11-20T11:59:01.000Z')).toBe(true);
-    await expectPage(at('2026-11-20T13:00:00Z'), at('2026-11-20T13:00:00Z'), ['usage_key_hours', 'usage_key_days']);
+    const atMaking = await expectPage(MADE_AT, at(0, '12:00:00'), ['usage_key_hours', 'usage_key_days']);
+    expect([...atMaking.values()].every((key) => key.usageCount === WINDOWS_PER_KEY - 30 && key.lastUsedAt === iso(0, '11:59:01'))).toBe(true);
+    await expectPage(at(0, '13:00:00'), at(0, '13:00:00'), ['usage_key_hours', 'usage_key_days']);
 
     // Retention records a release before it removes rows (in batches, or partitions a day at a time):
     // a released window still on disk must not count.
-    await ensureUsagePartitions(server.db, at('2026-11-20T12:10:00Z'), at('2026-11-20T12:10:00Z'), ['usage_windows']);
-    const leftover = { window_start: at('2026-11-20T12:10:00Z'), key_id: busyKeys[0]!, principal: 'late', instance: 'bulk', project_id: BUSY, total: 1, valid: 1, inactive: 0, expired: 0, deleted: 0, last_valid_at: at('2026-11-20T12:10:01Z'), last_rejected_at: null, last_rejected_code: null };
+    await ensureUsagePartitions(server.db, at(0, '12:10:00'), at(0, '12:10:00'), ['usage_windows']);
+    const leftover = { window_start: at(0, '12:10:00'), key_id: busyKeys[0]!, principal: 'late', instance: 'bulk', project_id: BUSY, total: 1, valid: 1, inactive: 0, expired: 0, deleted: 0, last_valid_at: at(0, '12:10:01'), last_rejected_at: null, last_rejected_code: null };
     await server.db.insertInto('usage_windows').values(leftover).execute();
     try {
       expect((await pageAsOf(BUSY, MADE_AT)).keys.get(busyKeys[0]!)).toEqual(atMaking.get(busyKeys[0]!));
@@ -165,22 +176,22 @@ describe('time travel over busy keys', () => {
   });
 
   it('once the hours are released too: whole days, read from the daily summaries', async () => {
-    clock = at('2026-11-24T00:10:00Z');
+    clock = at(4, '00:10:00');
     await closeBooks();
     expect(await server.db.selectFrom('usage_key_hours').select('key_id').execute()).toEqual([]);
-    // Usage up to the day's start: the 450 windows of 11-19.
-    const atMaking = await expectPage(MADE_AT, at('2026-11-20T00:00:00Z'), ['usage_key_days']);
-    expect([...atMaking.values()].every((key) => key.usageCount === 450 && key.lastUsedAt === '2026-11-19T23:59:01.000Z')).toBe(true);
+    // Usage up to the day's start: the 450 windows of day -1.
+    const atMaking = await expectPage(MADE_AT, at(0, '00:00:00'), ['usage_key_days']);
+    expect([...atMaking.values()].every((key) => key.usageCount === 450 && key.lastUsedAt === iso(-1, '23:59:01'))).toBe(true);
     // A released hourly summary still on disk must not count either.
-    await ensureUsagePartitions(server.db, at('2026-11-20T05:00:00Z'), at('2026-11-20T05:00:00Z'), ['usage_key_hours']);
-    const leftover = { hour_start: at('2026-11-20T05:00:00Z'), key_id: busyKeys[0]!, project_id: BUSY, total: 60, valid: 60, inactive: 0, expired: 0, deleted: 0, last_valid_at: at('2026-11-20T05:59:01Z'), last_rejected_at: null, last_rejected_code: null };
+    await ensureUsagePartitions(server.db, at(0, '05:00:00'), at(0, '05:00:00'), ['usage_key_hours']);
+    const leftover = { hour_start: at(0, '05:00:00'), key_id: busyKeys[0]!, project_id: BUSY, total: 60, valid: 60, inactive: 0, expired: 0, deleted: 0, last_valid_at: at(0, '05:59:01'), last_rejected_at: null, last_rejected_code: null };
     await server.db.insertInto('usage_key_hours').values(leftover).execute();
     try {
       expect((await pageAsOf(BUSY, MADE_AT)).keys.get(busyKeys[0]!)).toEqual(atMaking.get(busyKeys[0]!));
     } finally {
       await server.db.deleteFrom('usage_key_hours').where('hour_start', '=', leftover.hour_start).execute();
     }
-    const nextDay = await expectPage(at('2026-11-21T00:00:00Z'), at('2026-11-21T00:00:00Z'), ['usage_key_days']);
+    const nextDay = await expectPage(at(1, '00:00:00'), at(1, '00:00:00'), ['usage_key_days']);
     expect([...nextDay.values()].every((key) => key.usageCount === WINDOWS_PER_KEY)).toBe(true);
   });
 });

@@ -11,10 +11,20 @@ const DAY = 86_400_000;
  * boundary that is not a minute's (10:00:40) tell the configured window apart from a default.
  */
 const WINDOW_SECONDS = 20;
+/**
+ * The history happens on a day ahead of the machine's clock. On PostgreSQL, servers of
+ * other tests on the same database announce their events' times to every listener (the
+ * notification channels are the database's, not the schema's) and a server moves its
+ * clock forward to a believable announced time; a time ahead of the machine's clock is
+ * not believed, so no other test can move this server's clock.
+ */
+const DAY0 = Math.floor(Date.now() / DAY) * DAY + 10 * DAY;
+/** `time` (HH:MM:SS[.mmm]) on DAY0, as an ISO string. */
+const iso = (time: string) => new Date(DAY0 + Date.parse(`1970-01-01T${time}Z`)).toISOString();
 
 describe('time travel: keys as they were, rebuilt from the log', () => {
   let server: TestServer;
-  let clock = Date.parse('2026-04-01T10:00:00.000Z');
+  let clock = Date.parse(iso('10:00:00'));
   /** What the API answered at each moment, recorded as the history happened. */
   const recorded: { at: string; key: any; list: any }[] = [];
   let keyId = '';
@@ -37,7 +47,7 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
     await server.flushUsage();
     recorded.push({ at: new Date(clock).toISOString(), key: await keyAt(), list: await listAt() });
   };
-  const at = (time: string) => (clock = Date.parse(`2026-04-01T${time}Z`));
+  const at = (time: string) => (clock = Date.parse(iso(time)));
 
   beforeAll(async () => {
     server = await startTestServer({ now: () => new Date(clock), usageWindowSeconds: WINDOW_SECONDS });
@@ -77,8 +87,8 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
     at('11:00:00');
     await record(); // 7: on the hour
     at('11:10:00');
-    await server.runUsageBooks(); // the hour 10:00-11:00 is closed into hourly summaries
-    clock = Date.parse('2026-04-02T00:00:00.000Z');
+    await server.runUsageBooks(clock); // the hour 10:00-11:00 is closed into hourly summaries
+    clock = DAY0 + DAY;
     await record(); // 8: on the day
     clock += MINUTE;
     await changeKey(server, 'deactivateApiKey', successorId, 'retired'); // after every recorded moment
@@ -93,7 +103,7 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
     expect(recorded.map((moment) => moment.key.status)).toEqual(['ACTIVE', 'ACTIVE', 'INACTIVE', 'ACTIVE', 'ACTIVE', 'EXPIRED', 'DELETED', 'DELETED', 'DELETED']);
     // The history has usage to reproduce: valid and rejected uses, of both keys.
     expect(recorded.map((moment) => moment.key.usageCount)).toEqual([0, 2, 2, 3, 4, 5, 6, 6, 6]);
-    expect(recorded[5]!.list.find((key: any) => key.id === successorId)).toMatchObject({ usageCount: 1, lastUsedAt: '2026-04-01T10:03:05.000Z' });
+    expect(recorded[5]!.list.find((key: any) => key.id === successorId)).toMatchObject({ usageCount: 1, lastUsedAt: iso('10:03:05') });
     for (const moment of recorded) {
       const { asOf, ...key } = await keyAt(moment.at);
       expect(asOf).toBe(moment.at);
@@ -104,19 +114,19 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
 
   it('counts usage by whole windows: a use shows from the end of its window on, never while it runs', async () => {
     const usageAt = async (time: string) => {
-      const { usageCount, lastUsedAt } = await keyAt(`2026-04-01T${time}Z`);
+      const { usageCount, lastUsedAt } = await keyAt(iso(time));
       return { usageCount, lastUsedAt };
     };
     // The two uses at 10:00:05, in the window 10:00:00-10:00:20.
     expect(await usageAt('10:00:05.000')).toEqual({ usageCount: 0, lastUsedAt: null });
     expect(await usageAt('10:00:19.999')).toEqual({ usageCount: 0, lastUsedAt: null });
-    expect(await usageAt('10:00:20.000')).toEqual({ usageCount: 2, lastUsedAt: '2026-04-01T10:00:05.000Z' });
+    expect(await usageAt('10:00:20.000')).toEqual({ usageCount: 2, lastUsedAt: iso('10:00:05') });
     // The rejected use at 10:01:10 counts from 10:01:20, and leaves lastUsedAt alone.
-    expect(await usageAt('10:01:19.999')).toEqual({ usageCount: 2, lastUsedAt: '2026-04-01T10:00:05.000Z' });
-    expect(await usageAt('10:01:20.000')).toEqual({ usageCount: 3, lastUsedAt: '2026-04-01T10:00:05.000Z' });
+    expect(await usageAt('10:01:19.999')).toEqual({ usageCount: 2, lastUsedAt: iso('10:00:05') });
+    expect(await usageAt('10:01:20.000')).toEqual({ usageCount: 3, lastUsedAt: iso('10:00:05') });
     // The use at 10:02:30 (window 10:02:20-10:02:40).
-    expect(await usageAt('10:02:39.999')).toEqual({ usageCount: 3, lastUsedAt: '2026-04-01T10:00:05.000Z' });
-    expect(await usageAt('10:02:40.000')).toEqual({ usageCount: 4, lastUsedAt: '2026-04-01T10:02:30.000Z' });
+    expect(await usageAt('10:02:39.999')).toEqual({ usageCount: 3, lastUsedAt: iso('10:00:05') });
+    expect(await usageAt('10:02:40.000')).toEqual({ usageCount: 4, lastUsedAt: iso('10:02:30') });
   });
 
   it('shows a key between events as the last event left it, and nothing before it existed', async () => {
@@ -155,10 +165,10 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
 
   // Last: it moves the clock on by days.
   it('once retention has released the windows, answers by whole hours: exactly on the hour and the day, by the hour before in between', async () => {
-    // Two days on the day 04-01 is closed and its windows are released (the default
+    // Two days on, the first day is closed and its windows are released (the default
     // retention keeps windows 2 days); its hourly and daily summaries remain.
-    clock = Date.parse('2026-04-04T00:10:00.000Z');
-    await server.runUsageBooks();
+    clock = DAY0 + 3 * DAY + 10 * MINUTE;
+    await server.runUsageBooks(clock);
     expect(await server.db.selectFrom('usage_windows').select('key_id').execute()).toEqual([]);
     expect(await server.db.selectFrom('usage_key_hours').select('key_id').execute()).not.toEqual([]);
     // recorded[8] is on the day: the day's summary answers for it.
