@@ -6,12 +6,12 @@ import type { UsageCounts } from '../../events/usage-events';
 import { commitEvents } from '../store/commit-events';
 import type { Db } from '../store/database';
 import { appendToStream, currentStreamVersion } from '../store/event-store';
-import type { Database, UsageKeyHoursTable, UsageProjectHoursTable } from '../store/schema';
+import type { Database, UsageKeyHoursTable, UsageProjectHoursTable, UsageWindowsTable } from '../store/schema';
 import { readBooksState } from './usage-books-state';
 import { RowsDigester, type DigestedTable } from './usage-digest';
 import { ensureUsagePartitions } from './usage-partitions';
 import { ceilTo, DAY_MS, floorTo, HOUR_MS } from './usage-periods';
-import { COUNT_COLUMNS } from './usage-rows';
+import { addCounts, addRow, zeroCounts } from './usage-rows';
 import { lockSealExclusive, readSeal } from './usage-seal';
 import { forEachUsageRow } from './usage-table-pages';
 import { addUsageRows, USAGE_KEYS } from './usage-upsert';
@@ -70,28 +70,21 @@ export async function closeNextUsageHour(db: Db, now: number, graceMs: number): 
   await forEachUsageRow(db, 'usage_windows', from, to, (row) => {
     windows.add(row);
     let into = keyHours.get(row.key_id);
-    if (!into) keyHours.set(row.key_id, (into = { hour_start: hour, key_id: row.key_id, project_id: row.project_id, ...zero(), last_valid_at: null, last_rejected_at: null, last_rejected_code: null }));
-    addCounts(into, row);
-    const lastValid = row.last_valid_at === null ? null : Number(row.last_valid_at);
-    if (lastValid !== null && (into.last_valid_at === null || lastValid > into.last_valid_at)) into.last_valid_at = lastValid;
-    const lastRejected = row.last_rejected_at === null ? null : Number(row.last_rejected_at);
-    if (lastRejected !== null && (into.last_rejected_at === null || lastRejected > into.last_rejected_at)) {
-      into.last_rejected_at = lastRejected;
-      into.last_rejected_code = row.last_rejected_code;
-    }
+    if (!into) keyHours.set(row.key_id, (into = { hour_start: hour, key_id: row.key_id, project_id: row.project_id, ...zeroCounts(), last_valid_at: null, last_rejected_at: null, last_rejected_code: null }));
+    addRow(into, row as UsageWindowsTable);
   });
   const projectHours = new Map<string, UsageProjectHoursTable>();
   const projectWindows = new RowsDigester('usage_project_windows');
   await forEachUsageRow(db, 'usage_project_windows', from, to, (row) => {
     projectWindows.add(row);
     let into = projectHours.get(row.project_id);
-    if (!into) projectHours.set(row.project_id, (into = { hour_start: hour, project_id: row.project_id, ...zero() }));
+    if (!into) projectHours.set(row.project_id, (into = { hour_start: hour, project_id: row.project_id, ...zeroCounts() }));
     addCounts(into, row);
   });
 
-  const keyRows = [...keyHours.values()].sort((a, b) => compare(a.key_id, b.key_id));
-  const projectRows = [...projectHours.values()].sort((a, b) => compare(a.project_id, b.project_id));
-  const totals = zero();
+  const keyRows = [...keyHours.values()];
+  const projectRows = [...projectHours.values()];
+  const totals = zeroCounts();
   for (const row of keyRows) addCounts(totals, row);
   const day = floorTo(hour, DAY_MS);
   // Days whose last hour this closing reaches: the hour's own if it is the last of its day,
@@ -146,16 +139,4 @@ function digestRows(table: DigestedTable, rows: readonly object[]): RowsDigest {
 
 async function insertChunks(trx: Kysely<Database>, table: 'usage_key_hours' | 'usage_project_hours', rows: readonly object[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 500) await trx.insertInto(table).values(rows.slice(i, i + 500) as any).execute();
-}
-
-function addCounts(into: UsageCounts, row: Record<string, any>): void {
-  for (const count of COUNT_COLUMNS) into[count] += Number(row[count]);
-}
-
-function zero(): UsageCounts {
-  return { total: 0, valid: 0, inactive: 0, expired: 0, deleted: 0 };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -3,7 +3,7 @@ import type { UsageWindow } from '../../events/usage-events';
 import { isPostgres, type Db } from '../store/database';
 import type { Database, UsageWindowsTable } from '../store/schema';
 import { ensureUsagePartitions, isMissingPartition } from './usage-partitions';
-import { COUNT_COLUMNS, projectWindowRows, windowRow } from './usage-rows';
+import { addRow, projectWindowRows, windowRow } from './usage-rows';
 import { lockSealShared, readSeal } from './usage-seal';
 import { addUsageRows, USAGE_KEYS } from './usage-upsert';
 
@@ -47,16 +47,6 @@ function mergeRows(rows: UsageWindowsTable[]): UsageWindowsTable[] {
     else addRow(into, row);
   }
   return [...merged.values()];
-}
-
-/** Adds one row's counts and later last uses into another's. */
-export function addRow(into: UsageWindowsTable, row: UsageWindowsTable): void {
-  for (const count of COUNT_COLUMNS) into[count] += row[count];
-  if (row.last_valid_at !== null && (into.last_valid_at === null || row.last_valid_at > into.last_valid_at)) into.last_valid_at = row.last_valid_at;
-  if (row.last_rejected_at !== null && (into.last_rejected_at === null || row.last_rejected_at > into.last_rejected_at)) {
-    into.last_rejected_at = row.last_rejected_at;
-    into.last_rejected_code = row.last_rejected_code;
-  }
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

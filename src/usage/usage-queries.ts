@@ -4,7 +4,7 @@ import { ValidationError } from '../domain/errors';
 import type { Database } from '../store/schema';
 import { coverRange, type UsageSegment } from './usage-coverage';
 import { ceilTo, floorTo, PERIOD_MS, type Granularity } from './usage-periods';
-import { COUNT_COLUMNS } from './usage-rows';
+import { addCounts, COUNT_COLUMNS, zeroCounts } from './usage-rows';
 import { unlimitedSlices, type SliceRunner } from '../server/heavy-work';
 
 // Usage analytics, read from the usage log's resolutions (usage-coverage.ts):
@@ -71,7 +71,7 @@ export async function usageSeries(db: Kysely<Database>, scope: UsageScope, range
     for (const row of rows) addCounts(pointAt(sums, Number(row.start)), row);
   }
   const points: UsagePoint[] = [];
-  for (let start = range.from; start < range.to; start += length) points.push(sums.get(start) ?? { start, ...zero() });
+  for (let start = range.from; start < range.to; start += length) points.push(sums.get(start) ?? { start, ...zeroCounts() });
   return { granularity, from: range.from, to: range.to, points };
 }
 
@@ -120,7 +120,7 @@ export async function topKeys(
     );
     for (const row of rows) {
       let key = sums.get(row.key_id);
-      if (!key) sums.set(row.key_id, (key = { keyId: row.key_id, ...zero() }));
+      if (!key) sums.set(row.key_id, (key = { keyId: row.key_id, ...zeroCounts() }));
       addCounts(key, row);
     }
   }
@@ -207,14 +207,6 @@ export function asOfBoundary(at: number, kept: Record<Granularity, number>, wind
 
 function pointAt(points: Map<number, UsagePoint>, start: number): UsagePoint {
   let point = points.get(start);
-  if (!point) points.set(start, (point = { start, ...zero() }));
+  if (!point) points.set(start, (point = { start, ...zeroCounts() }));
   return point;
-}
-
-function addCounts(into: UsageCounts, row: Record<string, unknown>): void {
-  for (const count of COUNT_COLUMNS) into[count] += Number(row[count] ?? 0);
-}
-
-function zero(): UsageCounts {
-  return { total: 0, valid: 0, inactive: 0, expired: 0, deleted: 0 };
 }

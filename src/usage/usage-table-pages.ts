@@ -43,4 +43,3 @@ export async function forEachUsageRow(db: Kysely<Database>, table: DigestedTable
   }
 }
 
-export { TIME_COLUMN };
