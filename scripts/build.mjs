@@ -1,0 +1,249 @@
+// Bundles the server and every CLI into dist/ with esbuild: `npm run build`.
+// Plain JavaScript on purpose: building must not need tsx (a devDependency) nor a build of itself.
+// scripts/run.mjs imports ensureBuilt() from here, so `npm start` builds when dist/ is missing or stale.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+
+// Everything the bundle is made from; node_modules stays out (packages are external, loaded at run time).
+// This file is listed too: a change to the build options must rebuild.
+const SOURCES = ['src', 'events', 'projections', 'package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build.mjs'];
+const INFO = 'build-info.json';
+const LOCK = '.build.lock';
+const TMP_PREFIX = '.dist-build-';
+const LOCK_PATIENCE_MS = 120_000;
+
+const distOf = (root) => join(root, 'dist');
+
+/** Entry name → source: `main` and one `cli/<name>` per src/cli/*.ts present now (CLIs added later are found by the next build). */
+export function entryPoints(root = ROOT) {
+  const entries = { main: 'src/main.ts' };
+  for (const file of readdirSync(join(root, 'src', 'cli')).sort()) {
+    if (file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.endsWith('.test.ts')) entries[`cli/${file.slice(0, -3)}`] = `src/cli/${file}`;
+  }
+  return entries;
+}
+
+/**
+ * A hash of the path and content of every source file. Content rather than modification
+ * times: a checkout or a copy into an image changes times, not what the bundle is made of.
+ * Hashing the ~150 files takes a few milliseconds.
+ */
+export function sourceFingerprint(root = ROOT) {
+  const hash = createHash('sha256');
+  const visit = (path) => {
+    const rel = relative(root, path).split(sep).join('/');
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch (error) {
+      if (error.code !== 'ENOENT') throw error;
+      hash.update(`${rel}\0missing\n`);
+      return;
+    }
+    if (stat.isDirectory()) {
+      for (const name of readdirSync(path).sort()) visit(join(path, name));
+    } else if (stat.isFile()) {
+      hash.update(`${rel}\0${stat.size}\0`).update(readFileSync(path)).update('\n');
+    }
+  };
+  for (const source of SOURCES) visit(join(root, source));
+  return hash.digest('hex');
+}
+
+function readInfo(root) {
+  try {
+    return JSON.parse(readFileSync(join(distOf(root), INFO), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The entry names dist/ holds now. */
+export function builtEntries(root = ROOT) {
+  return readInfo(root)?.entries ?? [];
+}
+
+/** Why dist/ must be (re)built, or null when it is up to date with the sources. */
+export function staleReason(root = ROOT) {
+  const info = readInfo(root);
+  if (!Array.isArray(info?.files)) return 'dist/ has not been built yet';
+  // A deployment may carry dist/ without the sources: then dist/ is all there is to run.
+  if (!existsSync(join(root, 'src', 'main.ts'))) return null;
+  if (info.fingerprint !== sourceFingerprint(root)) return 'the sources changed since dist/ was built';
+  if (info.files.some((file) => !existsSync(join(distOf(root), file)))) return 'files are missing from dist/';
+  return null;
+}
+
+/** Builds dist/ unless it is up to date. Safe when several processes start at once (see build()). */
+export async function ensureBuilt(root = ROOT, log = (line) => console.error(line)) {
+  const reason = staleReason(root);
+  if (!reason) return false;
+  return build(root, { log, reason });
+}
+
+/**
+ * Builds into a temporary folder beside dist/, then moves the files into place.
+ * Under a lock, and staleness is checked again once it is held: of several processes
+ * starting together one builds and the others find dist/ fresh. Chunks carry a content
+ * hash in their name and are moved in before the entry files that import them, and the
+ * previous build's chunks are kept, so a process already loading the previous build
+ * still finds every file it imports.
+ */
+export async function build(root = ROOT, { log = (line) => console.error(line), reason = null, force = false } = {}) {
+  const dist = distOf(root);
+  mkdirSync(dist, { recursive: true });
+  return withLock(join(dist, LOCK), async () => {
+    if (!force && reason && !staleReason(root)) return false; // another process built it while we waited
+    if (reason) log(`Building dist/ (${reason})…`);
+    const started = performance.now();
+    const fingerprint = sourceFingerprint(root);
+    const entries = entryPoints(root);
+    // Only this process holds the lock, so any other temporary folder is left over from a build that died.
+    for (const name of readdirSync(root)) if (name.startsWith(TMP_PREFIX)) rmSync(join(root, name), { recursive: true, force: true });
+    // Beside dist/, not in it: the source maps name the sources by a path relative to where they
+    // are written, which must stay right once the files are moved into dist/.
+    const tmp = join(root, `${TMP_PREFIX}${process.pid}`);
+    const esbuild = await import('esbuild'); // loaded only to build: a fresh start does not pay for it
+    try {
+      const result = await esbuild.build({
+        absWorkingDir: root,
+        entryPoints: entries,
+        outdir: tmp,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        // better-sqlite3 (native) and pg, like every package, are loaded from node_modules at run time.
+        packages: 'external',
+        splitting: true, // code shared by the server and the CLIs is one chunk, not a copy per entry
+        chunkNames: 'chunks/[name]-[hash]',
+        sourcemap: 'linked',
+        metafile: true,
+        logLevel: 'warning',
+      });
+      const files = Object.keys(result.metafile.outputs).map((output) => relative(tmp, join(root, output)).split(sep).join('/'));
+      // Chunks first, then entries: an entry is never in place before what it imports.
+      const ordered = [...files].sort((a, b) => Number(!a.startsWith('chunks/')) - Number(!b.startsWith('chunks/')));
+      for (const file of ordered) {
+        mkdirSync(dirname(join(dist, file)), { recursive: true });
+        renameSync(join(tmp, file), join(dist, file));
+      }
+      const previous = readInfo(root);
+      const info = { fingerprint, entries: Object.keys(entries), files, builtAt: new Date().toISOString(), esbuild: esbuild.version };
+      writeFileSync(join(tmp, INFO), `${JSON.stringify(info, null, 2)}\n`);
+      renameSync(join(tmp, INFO), join(dist, INFO));
+      prune(dist, new Set([...files, ...(previous?.files ?? [])]));
+      log(`Built dist/ in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+      return true;
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+      // esbuild keeps a helper process running for further builds; this process will not build again.
+      await esbuild.stop();
+    }
+  });
+}
+
+/** Removes files of builds before the previous one (and CLIs whose source is gone). */
+function prune(dist, keep) {
+  const visit = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const rel = relative(dist, path).split(sep).join('/');
+      if (rel === INFO || rel.startsWith(LOCK)) continue;
+      if (entry.isDirectory()) visit(path);
+      else if (!keep.has(rel)) rmSync(path, { force: true });
+    }
+  };
+  visit(dist);
+}
+
+/**
+ * An exclusive lock file holding the builder's pid. A lock whose process is gone (a build
+ * killed midway) is taken over. Node has no flock(); O_EXCL creation is atomic on local disks.
+ */
+async function withLock(file, fn) {
+  const waitingSince = Date.now();
+  let announced = false;
+  for (;;) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    const holder = lockHolder(file);
+    if (holderIsGone(file, holder)) {
+      takeOverStaleLock(file, holder);
+      continue;
+    }
+    if (Date.now() - waitingSince > LOCK_PATIENCE_MS)
+      throw new Error(`another process has been building dist/ for ${LOCK_PATIENCE_MS / 1000} s (lock ${file}); if no build is running, delete that file`);
+    if (!announced) console.error('Waiting for another process building dist/…');
+    announced = true;
+    await sleep(100);
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+function lockHolder(file) {
+  try {
+    return Number.parseInt(readFileSync(file, 'utf8'), 10);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function holderIsGone(file, pid) {
+  if (Number.isNaN(pid)) {
+    // Created but the pid not yet written: the holder is alive unless this lasts.
+    try {
+      return Date.now() - statSync(file).mtimeMs > 10_000;
+    } catch {
+      return false; // released meanwhile
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return error.code === 'ESRCH';
+  }
+}
+
+// Moved aside before deleting, so that of two waiters taking over the same dead lock,
+// the second does not delete the lock the first has just created.
+function takeOverStaleLock(file, dead) {
+  const aside = `${file}.stale-${process.pid}`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return; // someone else took it over
+  }
+  const moved = lockHolder(aside);
+  if (moved === dead || (Number.isNaN(moved) && Number.isNaN(dead))) return unlinkSync(aside);
+  try {
+    linkSync(aside, file); // it was a live lock after all: put it back
+  } catch {}
+  unlinkSync(aside);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    await build(ROOT, { force: true });
+  } catch (error) {
+    // esbuild has printed its errors, each with file and line; anything else (a full disk…) is said here.
+    console.error(error.errors ? 'Build failed (errors above).' : `Build failed: ${error.message}`);
+    process.exitCode = 1;
+  }
+}
