@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { StoredEvent } from '../events/event-envelope';
+import type { RejectionCode } from '../events/usage-events';
 import type { ApiKeysTable } from '../src/store/schema';
 import { generatedKeyRow, lifecycleChanges } from './api-keys-projection';
 
@@ -10,7 +11,7 @@ export interface UsageTotals {
   count: number;
   lastValidAt: string | null;
   lastRejectedAt: string | null;
-  lastRejectedCode: string | null;
+  lastRejectedCode: RejectionCode | null;
 }
 
 /**

@@ -20,7 +20,7 @@ export function decide(command: KeyCommand, state: KeyState): KeyEvent[] {
 
   const key = existingKey(state, command.keyId);
   const status = statusAt(key.status, key.expiresAt, command.at);
-  if (status === 'DELETED') {
+  if (key.status === 'DELETED') {
     throw new InvalidStateError('The key is deleted; a deleted key accepts no further change', status);
   }
   const { keyId, projectId } = key;
@@ -33,7 +33,7 @@ export function decide(command: KeyCommand, state: KeyState): KeyEvent[] {
       requireStatus(status, 'INACTIVE', 'Only an inactive key can be reactivated');
       return [{ type: 'KeyReactivated', data: { keyId, projectId, reason: command.reason } }];
     case 'DeleteKey':
-      return [{ type: 'KeyDeleted', data: { keyId, projectId, reason: command.reason, previousStatus: key.status as 'ACTIVE' | 'INACTIVE' } }];
+      return [{ type: 'KeyDeleted', data: { keyId, projectId, reason: command.reason, previousStatus: key.status } }];
     case 'RollKey':
       return roll(command, key, status);
   }

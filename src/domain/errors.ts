@@ -1,3 +1,5 @@
+import type { KeyViewStatus } from './key-status';
+
 // Errors a caller can act on. The GraphQL layer exposes each as a typed result;
 // messages are written for the API's users and never carry secrets or SQL.
 
@@ -15,7 +17,7 @@ export class NotFoundError extends DomainError {
 
 export class InvalidStateError extends DomainError {
   readonly code = 'INVALID_STATE';
-  constructor(message: string, readonly currentStatus: string) {
+  constructor(message: string, readonly currentStatus: KeyViewStatus) {
     super(message);
     this.name = 'InvalidStateError';
   }

@@ -1,5 +1,5 @@
 import type { UsageOutcome } from '../../events/key-events';
-import { MERGED_PRINCIPALS, type RejectionCode, type UsageWindow } from '../../events/usage-events';
+import { MERGED_PRINCIPALS, type UsageWindow } from '../../events/usage-events';
 
 /** A usage record as the buffer holds it: which instance served it is stamped by whoever writes it. */
 export type BufferedUsage = Omit<UsageWindow, 'instance'>;
@@ -308,6 +308,6 @@ function mergeTally(into: BufferedUsage, from: BufferedUsage): void {
   if (from.lastValidAt !== null && (into.lastValidAt === null || from.lastValidAt > into.lastValidAt)) into.lastValidAt = from.lastValidAt;
   if (from.lastRejectedAt !== null && (into.lastRejectedAt === null || from.lastRejectedAt >= into.lastRejectedAt)) {
     into.lastRejectedAt = from.lastRejectedAt;
-    into.lastRejectedCode = from.lastRejectedCode as RejectionCode | null;
+    into.lastRejectedCode = from.lastRejectedCode;
   }
 }

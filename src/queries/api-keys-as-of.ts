@@ -4,7 +4,6 @@ import { foldApiKeyRow, type UsageTotals } from '../../projections/api-key-as-of
 import { asOfBoundary, keyUsageTotals } from '../usage/usage-queries';
 import { heldFrom, readBooksState } from '../usage/usage-books-state';
 import { statusAt } from '../domain/key-status';
-import type { KeyStatus } from '../../events/key-events';
 import type { Db } from '../store/database';
 import { unlimitedSlices, type SliceRunner } from '../server/heavy-work';
 import { toStoredEvent } from '../store/event-store';
@@ -152,7 +151,7 @@ export async function listProjectApiKeysAsOf(
 
 /** listProjectApiKeys' filter, on a row in memory; a test holds the two to the same answers. */
 function matchesFilter(key: ApiKeyRow, filter: ApiKeyFilter, at: Date): boolean {
-  const status = statusAt(key.status as KeyStatus, key.expires_at, at.getTime());
+  const status = statusAt(key.status, key.expires_at, at.getTime());
   if (filter.status ? status !== filter.status : status === 'DELETED') return false;
   if (filter.environment && key.environment !== filter.environment) return false;
   if (filter.unusedSince && (key.last_used_at ?? key.created_at) >= filter.unusedSince.toISOString()) return false;

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Kind, parse, validate, type FieldNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import { Kind, parse, validate, type FieldNode, type GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Authenticate } from '../auth/authenticate';
 import { hasPermissionAnywhere, type Principal } from '../auth/principal';
-import { encodeGlobalID } from '../graphql/global-id';
 import type { KeyVerifier, VerificationResult } from '../verification/key-verifier';
+import type { RequestRecord } from './request-record';
+import { verifyPayloadWriters } from './verify-payload-writer';
 
 // The hot path. Verification is nearly all of the traffic, so a plain verifyApiKey
 // mutation is answered here without yoga's Fetch objects or GraphQL execution: its
@@ -12,9 +13,11 @@ import type { KeyVerifier, VerificationResult } from '../verification/key-verifi
 // from its selection set. Anything this module does not recognise exactly, and
 // every error case (bad token, missing permission, bad variables), goes to the
 // general path, which therefore stays the reference; a test compares the two
-// byte for byte.
+// byte for byte. Which fields it answers, and how, it reads from the schema
+// (verify-payload-writer.ts).
 
-type Serialize = (result: VerificationResult) => string;
+/** The response body; undefined where only GraphQL execution can answer (then the general path does). */
+type Serialize = (result: VerificationResult) => string | undefined;
 
 interface CompiledVerify {
   operationName: string | null;
@@ -45,10 +48,11 @@ export interface FastPathDeps {
  */
 export function createVerifyFastPath({ schema, authenticate, verifier }: FastPathDeps) {
   const compiled = new LRUCache<string, CompiledVerify>({ max: MAX_COMPILED });
+  const payloadWriters = verifyPayloadWriters(schema);
 
   /** The compiled document if this is exactly a verification (not yet kept: see remember). */
   function operationFor(query: string, operationName: unknown): CompiledVerify | null {
-    const operation = compiled.get(query) ?? compile(schema, query);
+    const operation = compiled.get(query) ?? compile(schema, payloadWriters, query);
     return operation && (operationName == null || operationName === operation.operationName) ? operation : null;
   }
 
@@ -57,7 +61,7 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     if (!compiled.has(query)) compiled.set(query, operation);
   }
 
-  return function tryVerifyFastPath(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean | Promise<boolean> {
+  return function tryVerifyFastPath(req: IncomingMessage, res: ServerResponse, body: Buffer, record?: RequestRecord): boolean | Promise<boolean> {
     const contentType = responseContentType(req);
     if (!contentType || !req.headers['content-type']?.startsWith('application/json')) return false;
     let request: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
@@ -71,15 +75,18 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     if (typeof query !== 'string' || !query.includes('verifyApiKey') || query.length > MAX_QUERY_LENGTH) return false;
 
     const principal = authenticate.cached(req.headers.authorization);
-    if (!principal) return verifyAfterWaiting(req, res, contentType, query, variables, operationName);
+    if (!principal) return verifyAfterWaiting(req, res, contentType, query, variables, operationName, record);
     // Without keys:verify anywhere the general path answers FORBIDDEN.
     if (!hasPermissionAnywhere(principal, 'keys:verify')) return false;
     const operation = operationFor(query, operationName);
     const secret = operation?.secretOf(variables);
     if (!operation || secret === undefined) return false;
-    const cached = verifier.verifyFromCache(secret, principal);
-    if (!cached) return verifyByReading(res, contentType, query, operation, secret, principal);
-    answer(res, contentType, operation.serialize(cached));
+    const cached = verifier.verifyFromCache(secret, principal, 'fast');
+    if (!cached) return verifyByReading(res, contentType, query, operation, secret, principal, record);
+    const payload = operation.serialize(cached);
+    if (payload === undefined) return false;
+    noteAnswer(record, operation, principal);
+    answer(res, contentType, payload);
     remember(query, operation);
     return true;
   };
@@ -90,7 +97,7 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
    * which answers it with the typed error: 401, or 503 UNAVAILABLE at once (the
    * verifier does not retry a database that just failed).
    */
-  async function verifyAfterWaiting(req: IncomingMessage, res: ServerResponse, contentType: string, query: string, variables: unknown, operationName: unknown) {
+  async function verifyAfterWaiting(req: IncomingMessage, res: ServerResponse, contentType: string, query: string, variables: unknown, operationName: unknown, record: RequestRecord | undefined) {
     let principal;
     try {
       principal = await authenticate(req.headers.authorization);
@@ -101,22 +108,36 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     const operation = operationFor(query, operationName);
     const secret = operation?.secretOf(variables);
     if (!operation || secret === undefined) return false;
-    return verifyByReading(res, contentType, query, operation, secret, principal);
+    return verifyByReading(res, contentType, query, operation, secret, principal, record);
   }
 
   /** With the token known, when the key must be read (or a foreign key costs a read). */
-  async function verifyByReading(res: ServerResponse, contentType: string, query: string, operation: CompiledVerify, secret: string, principal: Principal) {
+  async function verifyByReading(res: ServerResponse, contentType: string, query: string, operation: CompiledVerify, secret: string, principal: Principal, record: RequestRecord | undefined) {
     let result;
     try {
-      result = await verifier.verify(secret, principal);
+      result = await verifier.verify(secret, principal, 'fast');
     } catch {
       return false;
     }
-    answer(res, contentType, operation.serialize(result));
+    const payload = operation.serialize(result);
+    if (payload === undefined) return false;
+    noteAnswer(record, operation, principal);
+    answer(res, contentType, payload);
     remember(query, operation);
     return true;
   }
 }
+
+/** What the access log says of a fast-path answer: the same as yoga's path would note. */
+function noteAnswer(record: RequestRecord | undefined, operation: CompiledVerify, principal: Principal): void {
+  if (!record) return;
+  record.subject = principal.subject;
+  record.operationType = 'mutation';
+  record.operationName = operation.operationName;
+  record.rootFields = VERIFY_FIELDS;
+}
+
+const VERIFY_FIELDS = ['verifyApiKey'];
 
 function answer(res: ServerResponse, contentType: string, payload: string): true {
   res.writeHead(200, ['content-type', contentType, 'content-length', String(Buffer.byteLength(payload))]);
@@ -133,7 +154,7 @@ function responseContentType(req: IncomingMessage): string | null {
 }
 
 /** Compiles a document that is exactly one valid verifyApiKey mutation, or returns null. */
-function compile(schema: GraphQLSchema, query: string): CompiledVerify | null {
+function compile(schema: GraphQLSchema, payloadWriters: ReturnType<typeof verifyPayloadWriters>, query: string): CompiledVerify | null {
   let document;
   try {
     document = parse(query, { noLocation: true });
@@ -148,13 +169,21 @@ function compile(schema: GraphQLSchema, query: string): CompiledVerify | null {
   const [field, ...others] = operation.selectionSet.selections;
   if (!field || others.length || field.kind !== Kind.FIELD || field.name.value !== 'verifyApiKey' || field.directives?.length) return null;
   const secretOf = secretReader(field);
-  const payload = field.selectionSet && payloadSerializer(field.selectionSet);
+  const payload = field.selectionSet && payloadWriters(field.selectionSet);
   if (!secretOf || !payload) return null;
   const responseName = JSON.stringify(field.alias?.value ?? field.name.value);
   return {
     operationName: operation.name?.value ?? null,
     secretOf,
-    serialize: (result) => `{"data":{${responseName}:${payload(result)}}}`,
+    serialize(result) {
+      try {
+        return `{"data":{${responseName}:${payload(result)}}}`;
+      } catch {
+        // Not seen in the startup checks of the schema's resolvers (verify-payload-writer.ts);
+        // the general path answers, and counts this verification's use a second time.
+        return undefined;
+      }
+    },
   };
 }
 
@@ -179,41 +208,4 @@ function secretReader(field: FieldNode): CompiledVerify['secretOf'] | null {
     };
   }
   return null;
-}
-
-type Writer<T> = (value: T) => string;
-
-/** A serializer for a selection set of plain fields (no fragments, directives or repeated names). */
-function selectionWriter<T>(selectionSet: SelectionSetNode, fields: Record<string, (node: FieldNode) => Writer<T> | null>): Writer<T> | null {
-  const parts: { name: string; write: Writer<T> }[] = [];
-  for (const selection of selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD || selection.directives?.length || selection.arguments?.length) return null;
-    const name = selection.alias?.value ?? selection.name.value;
-    const make = fields[selection.name.value];
-    const write = make?.(selection);
-    if (!write || parts.some((part) => part.name === name)) return null;
-    parts.push({ name: JSON.stringify(name), write });
-  }
-  return (value) => `{${parts.map((part) => `${part.name}:${part.write(value)}`).join(',')}}`;
-}
-
-function payloadSerializer(selectionSet: SelectionSetNode): Writer<VerificationResult> | null {
-  return selectionWriter<VerificationResult>(selectionSet, {
-    __typename: () => () => '"VerifyApiKeyPayload"',
-    valid: () => (result) => (result.valid ? 'true' : 'false'),
-    code: () => (result) => `"${result.code}"`,
-    key: (node) => {
-      const key =
-        node.selectionSet &&
-        selectionWriter<NonNullable<VerificationResult['key']>>(node.selectionSet, {
-          __typename: () => () => '"VerifiedApiKey"',
-          id: () => (k) => JSON.stringify(encodeGlobalID('ApiKey', k.id)),
-          projectId: () => (k) => JSON.stringify(k.projectId),
-          name: () => (k) => JSON.stringify(k.name),
-          environment: () => (k) => JSON.stringify(k.environment),
-          expiresAt: () => (k) => (k.expiresAtMs === null ? 'null' : `"${new Date(k.expiresAtMs).toISOString()}"`),
-        });
-      return key ? (result) => (result.key ? key(result.key) : 'null') : null;
-    },
-  });
 }

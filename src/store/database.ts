@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, type Driver } from 'kysely';
+import { CompiledQuery, Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Driver } from 'kysely';
 import pg from 'pg';
+import { isPostgresUrl, POSTGRES_SCHEMA_PATTERN, sqliteFileFromUrl } from '../config/database-url';
+import { databaseOpenFailure, StartFailure } from '../config/start-failure';
 import type { Database } from './schema';
 import { migrateToLatest } from './migrations';
+import { withStatementCache } from './sqlite-statements';
 
 export interface DatabaseOptions {
   /** Called once per SQL statement sent; lets tests count what a request costs. */
@@ -22,19 +25,65 @@ export interface DatabaseOptions {
 
 export type Db = Kysely<Database>;
 
+export { isPostgresUrl, sqliteFileFromUrl } from '../config/database-url';
+
 /**
  * Opens the database a DATABASE_URL names: postgres://… for PostgreSQL (add
- * ?schema=name to work in a schema of your own), anything else is a SQLite file.
+ * ?schema=name to work in a schema of your own), anything else is a SQLite file
+ * (src/config/database-url.ts has the accepted forms; config refuses the rest).
+ * A failure to open or migrate is a StartFailure: one line naming the masked URL
+ * and the cause, what the server and the CLIs print.
  */
 export async function openDatabase(databaseUrl: string, options: DatabaseOptions = {}): Promise<Db> {
-  const db = new Kysely<Database>({
-    dialect: isPostgresUrl(databaseUrl) ? postgresDialect(databaseUrl, options.poolSize ?? 10, options.onConnectionError) : sqliteDialect(databaseUrl),
-    log: (event) => {
-      if (event.level === 'query') options.onQuery?.(event.query.sql);
-    },
-  });
-  if (options.migrate !== false) await migrateToLatest(db);
+  const postgres = isPostgresUrl(databaseUrl);
+  let db: Db;
+  try {
+    db = new Kysely<Database>({
+      dialect: postgres ? postgresDialect(databaseUrl, options.poolSize ?? 10, options.onConnectionError) : sqliteDialect(databaseUrl),
+      log: (event) => {
+        if (event.level === 'query') options.onQuery?.(event.query.sql);
+      },
+    });
+  } catch (error) {
+    // SQLite opens its file here: a folder that cannot be made, a file that cannot be written.
+    throw databaseOpenFailure(databaseUrl, postgres ? null : sqliteFileFromUrl(databaseUrl), error);
+  }
+  if (options.migrate !== false) {
+    try {
+      if (postgres) await createSchemaIfMissing(db, databaseUrl);
+      await migrateToLatest(db);
+    } catch (error) {
+      // PostgreSQL connects on the first statement: an unreachable server shows here.
+      await db.destroy().catch(() => undefined);
+      throw databaseOpenFailure(databaseUrl, postgres ? null : sqliteFileFromUrl(databaseUrl), error);
+    }
+  }
   return db;
+}
+
+/**
+ * The ?schema= a DATABASE_URL names is created when migrations run, so a new
+ * deployment needs no manual step. Looked up first: CREATE SCHEMA IF NOT EXISTS
+ * needs the CREATE privilege on the database even when the schema is there.
+ */
+async function createSchemaIfMissing(db: Db, databaseUrl: string): Promise<void> {
+  const schema = new URL(databaseUrl).searchParams.get('schema');
+  if (!schema) return;
+  const { rows } = await sql<{ user: string; database: string; present: boolean }>`select current_user as user, current_database() as database, exists(select 1 from pg_namespace where nspname = ${schema}) as present`.execute(db);
+  const { user, database, present } = rows[0]!;
+  if (present) return;
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    // Another instance created it at the same moment (IF NOT EXISTS is not race-free).
+    if (code === '23505') return;
+    if (code !== '42501') throw error;
+    throw new StartFailure(
+      `the schema "${schema}" named in DATABASE_URL (?schema=) does not exist and ${user} may not create it: run CREATE SCHEMA ${schema} AUTHORIZATION ${user}; in database ${database} as a user that may (or GRANT CREATE ON DATABASE ${database} TO ${user};), then start again`,
+      { cause: error },
+    );
+  }
 }
 
 /**
@@ -49,10 +98,6 @@ export async function openVerificationReader(databaseUrl: string, main: Db, opti
   return openDatabase(databaseUrl, { ...options, migrate: false, poolSize: 4 });
 }
 
-export function isPostgresUrl(databaseUrl: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(databaseUrl);
-}
-
 /** Whether a database (or a transaction on it) is PostgreSQL: the few dialect-specific steps ask this. */
 export function isPostgres(db: Kysely<any>): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
@@ -63,7 +108,7 @@ export function postgresConfig(databaseUrl: string): pg.ClientConfig {
   const url = new URL(databaseUrl);
   const schema = url.searchParams.get('schema');
   url.searchParams.delete('schema');
-  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error('?schema= must be a lowercase SQL identifier');
+  if (schema && !POSTGRES_SCHEMA_PATTERN.test(schema)) throw new Error('?schema= must be a lowercase SQL identifier');
   return { connectionString: url.toString(), ...(schema && { options: `-c search_path=${schema}` }) };
 }
 
@@ -88,7 +133,25 @@ function postgresDialect(databaseUrl: string, poolSize: number, onConnectionErro
   return new OriginalErrorPostgresDialect({ pool });
 }
 
+const poolsByAdapter = new WeakMap<object, pg.Pool>();
+
+/** A PostgreSQL handle's connection pool (for its metrics); null on SQLite. */
+export function poolOf(db: Kysely<any>): pg.Pool | null {
+  return poolsByAdapter.get(db.getExecutor().adapter) ?? null;
+}
+
 class OriginalErrorPostgresDialect extends PostgresDialect {
+  constructor(private readonly poolConfig: { pool: pg.Pool }) {
+    super(poolConfig);
+  }
+
+  /** The adapter is the one part of a dialect a Kysely instance shows: poolOf finds the pool through it. */
+  override createAdapter() {
+    const adapter = super.createAdapter();
+    poolsByAdapter.set(adapter, this.poolConfig.pool);
+    return adapter;
+  }
+
   override createDriver(): Driver {
     const driver = super.createDriver();
     keepOriginalErrorOnRollback(driver);
@@ -109,36 +172,6 @@ function sqliteDialect(databaseUrl: string) {
   // process holds the write lock. Writers retry asynchronously instead (below).
   sqlite.pragma('busy_timeout = 0');
   return new WriteLockingSqliteDialect({ database: withStatementCache(sqlite) });
-}
-
-export function sqliteFileFromUrl(databaseUrl: string): string {
-  const file = databaseUrl.replace(/^(sqlite|file):(\/\/)?/i, '');
-  if (!file) throw new Error('DATABASE_URL names no file');
-  return file;
-}
-
-/**
- * Kysely prepares every statement anew; better-sqlite3 statements can be reused,
- * and preparing is a large part of a small query's cost (rebuilds run millions).
- */
-function withStatementCache(sqlite: SQLite.Database, maxStatements = 500) {
-  const statements = new Map<string, SQLite.Statement>();
-  return {
-    close: () => void sqlite.close(),
-    prepare(sql: string) {
-      // A prepared `pragma incremental_vacuum(n)` frees one page per step, and a statement
-      // that returns no columns is stepped once: better-sqlite3's pragma() steps it through.
-      const vacuum = /^pragma incremental_vacuum\((\d+)\)$/i.exec(sql.trim());
-      if (vacuum) return { reader: false, run: () => (sqlite.pragma(`incremental_vacuum(${vacuum[1]})`), { changes: 0, lastInsertRowid: 0 }) } as unknown as SQLite.Statement;
-      let statement = statements.get(sql);
-      if (!statement) {
-        if (statements.size >= maxStatements) statements.delete(statements.keys().next().value!);
-        statement = sqlite.prepare(sql);
-        statements.set(sql, statement);
-      }
-      return statement;
-    },
-  };
 }
 
 /** How long a writer waits for another process's write lock before the database counts as unavailable. */

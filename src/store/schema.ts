@@ -1,4 +1,6 @@
 import type { Generated } from 'kysely';
+import type { KeyEventType, KeyStatus } from '../../events/key-events';
+import type { RejectionCode } from '../../events/usage-events';
 
 // Table shapes as Kysely sees them. Times are ISO-8601 UTC strings and JSON is
 // text, so the same queries read alike on SQLite and PostgreSQL.
@@ -23,13 +25,14 @@ export interface ApiKeysTable {
   environment: string;
   key_hash: string;
   masked_key: string;
-  status: string;
+  /** The lifecycle status the events set; EXPIRED is never stored (it follows from expires_at and the clock). */
+  status: KeyStatus;
   created_at: string;
   created_by: string;
   created_position: number;
   last_used_at: string | null;
   last_rejected_at: string | null;
-  last_rejected_code: string | null;
+  last_rejected_code: RejectionCode | null;
   usage_count: number;
   deactivated_at: string | null;
   deleted_at: string | null;
@@ -47,14 +50,15 @@ export interface AuditEventsTable {
   position: number;
   key_id: string;
   project_id: string;
-  type: string;
+  /** A lifecycle event's type; KeyUsed only in rows of version 1 usage, which migration 0005 deleted. */
+  type: KeyEventType;
   actor: string;
   request_id: string;
   client_address: string | null;
   user_agent: string | null;
   occurred_at: string;
-  /** 'lifecycle' or 'usage': histories show lifecycle unless usage is asked for. */
-  category: string;
+  /** 'usage' only in rows migration 0005 deleted (usage has a log of its own since). */
+  category: 'lifecycle' | 'usage';
   reason: string | null;
   /** For KeyUsed: the window's counts and times, as JSON. */
   usage: string | null;
@@ -78,7 +82,7 @@ export interface UsageCountColumns {
 export interface UsageLastColumns {
   last_valid_at: number | null;
   last_rejected_at: number | null;
-  last_rejected_code: string | null;
+  last_rejected_code: RejectionCode | null;
 }
 
 /** The usage log: one KeyUsed record per window, key, principal and instance (events/usage-events.ts). Times in epoch ms. */

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { KeyStatus } from '../../events/key-events';
 
 /** What verification needs of a key. */
@@ -24,17 +25,37 @@ export interface CachedKey {
  * Past it, every lookup misses and verification reads the database.
  */
 export class KeyCache {
-  private byHash = new Map<string, CachedKey>();
-  private hashById = new Map<string, string>();
+  /**
+   * Least recently used first out: the keys gateways keep presenting stay cached. No
+   * TTL: entries are kept exact by invalidation, expiry is judged on every
+   * verification, and trust (below) is one moment for all entries, not one per entry.
+   */
+  private readonly byHash: LRUCache<string, CachedKey>;
+  /** Which hash a key id is cached under, so a change to the key finds its entry. */
+  private readonly hashById = new Map<string, string>();
   private epoch = 0;
   /** performance.now() up to which cached entries may answer; Infinity when this process sees every change. */
   private trustedUntil = Infinity;
 
-  constructor(private readonly maxEntries = 100_000) {}
+  constructor(maxEntries = 100_000) {
+    this.byHash = new LRUCache<string, CachedKey>({
+      max: maxEntries,
+      // Evicted, overwritten, deleted or cleared: the index must not outlive its entry
+      // (or it would grow without bound). fill() re-indexes after an overwrite.
+      dispose: (key, hash) => {
+        if (this.hashById.get(key.id) === hash) this.hashById.delete(key.id);
+      },
+    });
+  }
 
   get(hash: string): CachedKey | undefined {
     // Infinity (one process sees every change) skips the clock read on the hot path.
     return this.trustedUntil === Infinity || performance.now() <= this.trustedUntil ? this.byHash.get(hash) : undefined;
+  }
+
+  /** Keys held now (whether or not they may answer). */
+  get size(): number {
+    return this.byHash.size;
   }
 
   /** The epoch to hand back to fill(), taken before reading the database. */
@@ -44,7 +65,8 @@ export class KeyCache {
 
   fill(hash: string, key: CachedKey, readEpoch: number): void {
     if (readEpoch !== this.epoch) return;
-    if (this.byHash.size >= this.maxEntries) this.evictOldest();
+    // In this order: overwriting an entry (two misses for one key) disposes the old one,
+    // which drops its index; indexing afterwards keeps the key invalidatable.
     this.byHash.set(hash, key);
     this.hashById.set(key.id, hash);
   }
@@ -82,12 +104,5 @@ export class KeyCache {
     this.epoch++;
     this.byHash.clear();
     this.hashById.clear();
-  }
-
-  private evictOldest(): void {
-    const oldest = this.byHash.entries().next().value;
-    if (!oldest) return;
-    this.byHash.delete(oldest[0]);
-    this.hashById.delete(oldest[1].id);
   }
 }

@@ -1,4 +1,3 @@
-import type { KeyStatus } from '../../../events/key-events';
 import { hasPermission } from '../../auth/principal';
 import { statusAt } from '../../domain/key-status';
 import type { GraphQLContext } from '../context';
@@ -25,7 +24,7 @@ builder.node(ApiKeyRef, {
     status: t.field({
       type: ApiKeyStatusEnum,
       description: 'As of now, or as of asOf for a key seen in the past.',
-      resolve: (key, _args, ctx) => statusAt(key.status as KeyStatus, key.expires_at, (key.asOf ?? ctx.now()).getTime()),
+      resolve: (key, _args, ctx) => statusAt(key.status, key.expires_at, (key.asOf ?? ctx.now()).getTime()),
     }),
     expiresAt: t.field({
       type: 'DateTime',
@@ -66,7 +65,7 @@ builder.node(ApiKeyRef, {
       description: 'When a verification last presented this key and was refused (it was inactive, expired or deleted).',
       resolve: (key) => key.last_rejected_at,
     }),
-    lastRejectedCode: t.field({ type: VerificationCodeEnum, nullable: true, resolve: (key) => key.last_rejected_code as 'INACTIVE' | null }),
+    lastRejectedCode: t.field({ type: VerificationCodeEnum, nullable: true, resolve: (key) => key.last_rejected_code }),
     deactivatedAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.deactivated_at }),
     deletedAt: t.field({ type: 'DateTime', nullable: true, resolve: (key) => key.deleted_at }),
     statusChangedAt: t.field({ type: 'DateTime', resolve: (key) => key.status_changed_at }),

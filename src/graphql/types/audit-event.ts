@@ -1,5 +1,4 @@
 import type { AuditChange } from '../../../projections/audit-log-projection';
-import type { LifecycleEvent } from '../../../events/key-events';
 import { findAuditEventsByPositions, type AuditEventRow } from '../../queries/audit-queries';
 import { builder } from '../builder';
 import { encodeGlobalID } from '../global-id';
@@ -56,7 +55,7 @@ builder.node(AuditEventRef, {
       row && hasPermission(ctx.principal, row.project_id, 'audit:read') ? row : null,
     ),
   fields: (t) => ({
-    type: t.field({ type: AuditEventTypeEnum, resolve: (row) => row.type as LifecycleEvent['type'] }),
+    type: t.field({ type: AuditEventTypeEnum, resolve: (row) => row.type }),
     occurredAt: t.field({ type: 'DateTime', resolve: (row) => row.occurred_at }),
     actor: t.exposeString('actor', { description: 'Who caused the event.' }),
     requestId: t.exposeString('request_id', { description: 'The request that caused it (the X-Request-Id it was answered with).' }),

@@ -23,7 +23,7 @@ builder.objectType(InvalidStateError, {
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof InvalidStateError,
   fields: (t) => ({
-    currentStatus: t.field({ type: ApiKeyStatusEnum, resolve: (error) => error.currentStatus as 'ACTIVE' }),
+    currentStatus: t.field({ type: ApiKeyStatusEnum, resolve: (error) => error.currentStatus }),
   }),
 });
 
