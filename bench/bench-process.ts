@@ -9,10 +9,11 @@ export const JWT_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
 
 export const log = (line: string) => console.error(`[bench] ${line}`);
 
-export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+/** Resolves with the first group of `pattern` once it shows in the child's stdout (or, when asked, stderr). */
+export function waitForLine(child: ChildProcess, pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
   return new Promise((resolve, reject) => {
     let output = '';
-    child.stdout!.on('data', (chunk) => {
+    child[stream]!.on('data', (chunk) => {
       output += chunk;
       const match = pattern.exec(output);
       if (match) resolve(match[1]!);
@@ -25,9 +26,12 @@ export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<strin
 export async function startServiceOn(databaseUrl: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { ...process.env, PORT: '0', DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return { url: await waitForLine(child, /GraphQL endpoint: (\S+)/), child };
+  // stdout is the JSON log (read on, so the pipe never fills); the endpoint line is on stderr, passed through.
+  child.stdout!.resume();
+  child.stderr!.on('data', (chunk) => process.stderr.write(chunk));
+  return { url: await waitForLine(child, /^GraphQL endpoint: (\S+)$/m, 'stderr'), child };
 }
 
 /** SIGTERM, as an operator stops it: in-flight requests finish and buffered usage is written first. */

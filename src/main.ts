@@ -1,17 +1,16 @@
 import pino from 'pino';
 import { signToken } from './auth/sign-token';
 import { PERMISSIONS } from './auth/principal';
-import { ConfigError, loadConfig, resolveAuthConfig, usesDevelopmentSecret } from './server/config';
-import { startServer } from './server/create-server';
+import { loadConfigOrExit, resolveAuthConfig, usesDevelopmentSecret } from './config/load-config';
+import { maskUrl } from './config/mask-url';
+import { explainStartFailure } from './config/start-failure';
+import { startServer, type RunningServer } from './server/create-server';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`Not starting: ${error.message}`);
-  process.exit(1);
-}
+// stdout carries the JSON log and nothing else, so a log shipper can parse every
+// line; what a person starting the server reads (the endpoint, the development
+// token, why it did not start) goes to stderr.
+
+const config = loadConfigOrExit('Not starting');
 const logger = pino({ level: config.logLevel });
 // Last resort. Every path handles its own errors (request handler, fast path,
 // pool, listener, usage flusher, feed); if one is missed anyway, it is logged with
@@ -19,31 +18,30 @@ const logger = pino({ level: config.logLevel });
 // must not take down the service every other request depends on. Only a signal ends it.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (bug: it should have been handled where it arose)'));
 process.on('uncaughtException', (error, origin) => logger.error({ err: error, origin }, 'uncaught exception (bug: it should have been handled where it arose)'));
-const auth = resolveAuthConfig(config);
 
 // In development the server signs a token for a demo project, so the README works as written.
 const DEMO_PROJECT = 'demo';
-const developmentToken = usesDevelopmentSecret(config)
-  ? await signToken(auth.jwtSecret!, { sub: 'developer', perms: { [DEMO_PROJECT]: PERMISSIONS.filter((permission) => permission !== 'operator') }, expiresIn: 7 * 24 * 3600 })
-  : undefined;
+const database = maskUrl(config.databaseUrl);
 
-let server;
+let server: RunningServer;
+let developmentToken: string | undefined;
 try {
+  const auth = resolveAuthConfig(config);
+  developmentToken = usesDevelopmentSecret(config)
+    ? await signToken(auth.jwtSecret!, { sub: 'developer', perms: { [DEMO_PROJECT]: PERMISSIONS.filter((permission) => permission !== 'operator') }, expiresIn: 7 * 24 * 3600 })
+    : undefined;
   server = await startServer({ ...config, auth, logger, graphiqlToken: developmentToken });
 } catch (error) {
-  // A busy port, an unreachable database…: say so and exit non-zero, so a process manager sees it.
-  logger.error({ err: error }, 'could not start');
-  console.error(`Not starting: ${(error as Error).message}`);
+  // A busy port, an unreachable database, an unwritable data folder…: one line that
+  // says which and what to do, and a non-zero exit a process manager sees.
+  const reason = explainStartFailure(error, config);
+  if (reason) logger.fatal({ reason, database }, 'not starting');
+  // Not a cause we know: a bug, and whoever reports it needs the whole error (in the log only).
+  else logger.fatal({ err: error, database }, 'not starting');
+  console.error(`Not starting: ${reason ?? (error as Error).message?.split('\n')[0]?.split(config.databaseUrl).join(database)}`);
   process.exit(1);
 }
-logger.info({ url: `${server.url}/graphql`, database: config.databaseUrl, production: config.production, instance: config.instanceId }, 'API key service listening');
-// Machine-readable line for scripts and tests that start the server on PORT=0.
-console.log(`GraphQL endpoint: ${server.url}/graphql`);
-if (developmentToken) {
-  console.log(`Development token (every permission on project "${DEMO_PROJECT}", valid 7 days):`);
-  console.log(`TOKEN=${developmentToken}`);
-}
-
+// Before the lines below: a script that stops the server as soon as it reads them must stop it cleanly.
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, async () => {
@@ -53,4 +51,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     await server.close();
     process.exit(0);
   });
+}
+logger.info({ url: `${server.url}/graphql`, database, production: config.production, instance: config.instanceId }, 'API key service listening');
+// For people and for scripts that start the server on PORT=0 (they read these lines from stderr).
+console.error(`GraphQL endpoint: ${server.url}/graphql`);
+if (developmentToken) {
+  console.error(`Development token: a bearer token with every permission on project "${DEMO_PROJECT}", valid 7 days (send it as Authorization: Bearer <token>):`);
+  console.error(`TOKEN=${developmentToken}`);
 }

@@ -1,11 +1,17 @@
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Principal } from './principal';
 import { createMonotonicClock } from '../domain/monotonic-clock';
 import { principalFromClaims } from './token-claims';
 
 export interface AuthConfig {
-  /** HS256 shared secret. */
+  /** HS256 shared secret: signs tokens (npm run token) and verifies them. */
   jwtSecret?: string;
+  /**
+   * Earlier HS256 secrets, accepted for verification only, tried after jwtSecret:
+   * the secret can be rolled without downtime (README: "Rolling the signing secret").
+   */
+  previousJwtSecrets?: string[];
   /** JWKS endpoint of an identity provider (RS256/ES256); keys are cached and refetched on an unknown kid. */
   jwksUrl?: string;
   issuer?: string;
@@ -43,74 +49,78 @@ export interface Authenticate {
 
 const MAX_CACHED_TOKENS = 10_000;
 
-interface VerifiedToken {
-  principal: Principal;
-  /** Milliseconds; the window, skew included, in which the token stays valid. */
-  notBefore: number;
-  expires: number;
-}
-
 /**
  * Builds the function that turns an Authorization header into a principal, or
  * rejects it. A token verified once is remembered until it expires, so a gateway
- * sending the same token on every request pays for its signature check once; the
- * cached window is the one jose enforced (exp/nbf with the same skew).
- */
-/**
+ * sending the same token on every request pays for its signature check once.
+ *
+ * The cache (least recently used first out) keeps each token for the time left
+ * until its exp (plus the skew jose allows), on the same clock: a cached answer
+ * never outlives the token. Nor the secret it was verified with: the secrets are
+ * read once, at start, and a restart (the documented way to change configuration,
+ * so to drop a previous secret) starts with an empty cache. A token jose accepted
+ * is valid from then on (nbf is past, and the clock below does not step back), so
+ * exp is the only bound the cache needs.
+ *
  * `now` is the real wall clock made monotonic (not a server's injectable clock): a
  * clock stepping back must not make an expired token valid again.
  */
 export function createAuthenticator(config: AuthConfig, now: () => number = createMonotonicClock()): Authenticate {
-  const [key, algorithms] = verificationKey(config);
+  const keys = verificationKeys(config);
   const maxLifetimeSeconds = config.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
-  const verified = new Map<string, VerifiedToken>();
+  // ttlResolution 0: staleness is judged on `now` at every read, never on a clock reading lru-cache kept.
+  const verified = new LRUCache<string, Principal>({ max: MAX_CACHED_TOKENS, ttlAutopurge: false, ttlResolution: 0, perf: { now } });
   const tokenOf = (authorization: string | null | undefined) => /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '')?.[1];
-  const fromCache = (token: string) => {
-    const entry = verified.get(token);
-    if (!entry) return undefined;
-    const at = now();
-    if (at >= entry.notBefore && at <= entry.expires) return entry.principal;
-    verified.delete(token);
-    return undefined;
-  };
 
   const authenticate = async (authorization: string | null | undefined) => {
     const token = tokenOf(authorization);
     if (!token) throw new AuthenticationError('Send a bearer token: Authorization: Bearer <JWT>');
-    const cached = fromCache(token);
+    const cached = verified.get(token);
     if (cached) return cached;
-    let payload: { exp?: number; nbf?: number; sub?: unknown; perms?: unknown };
-    try {
-      ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
-        algorithms,
-        issuer: config.issuer,
-        audience: config.audience,
-        clockTolerance: CLOCK_SKEW_SECONDS,
-        currentDate: new Date(now()),
-        requiredClaims: ['exp'],
-      }));
-    } catch {
-      // jose's reason (expired, bad signature, wrong audience…) stays on the server side.
-      throw new AuthenticationError('The bearer token is invalid or expired');
-    }
+    const payload = await verifyWithAny(token, keys, config, now());
     checkLifetime(payload.exp!, maxLifetimeSeconds, now());
     const claimed = principalFromClaims(payload);
     if ('invalid' in claimed) throw new AuthenticationError(`The bearer token's ${claimed.invalid} claim is invalid: ${CLAIM_RULES[claimed.invalid]}`);
-    const principal = { ...claimed.principal, expiresAt: (payload.exp! + CLOCK_SKEW_SECONDS) * 1000 };
-    if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
-    verified.set(token, {
-      principal,
-      notBefore: ((payload.nbf ?? 0) - CLOCK_SKEW_SECONDS) * 1000,
-      expires: (payload.exp! + CLOCK_SKEW_SECONDS) * 1000,
-    });
+    const expiresAt = (payload.exp! + CLOCK_SKEW_SECONDS) * 1000;
+    const principal = { ...claimed.principal, expiresAt };
+    const ttl = Math.floor(expiresAt - now());
+    if (ttl > 0) verified.set(token, principal, { ttl });
     return principal;
   };
   return Object.assign(authenticate, {
     cached: (authorization: string | null | undefined) => {
       const token = tokenOf(authorization);
-      return token ? fromCache(token) : undefined;
+      return token ? verified.get(token) : undefined;
     },
   });
+}
+
+type VerificationKey = Uint8Array | JWTVerifyGetKey;
+
+/**
+ * Tries the keys in order (the current secret first, then the previous ones) and
+ * moves on only when the signature did not match: a token that is expired, or
+ * for another audience, is refused whichever secret signed it.
+ */
+async function verifyWithAny(token: string, keys: { keys: VerificationKey[]; algorithms: string[] }, config: AuthConfig, at: number): Promise<JWTPayload> {
+  for (const [index, key] of keys.keys.entries()) {
+    try {
+      const { payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
+        algorithms: keys.algorithms,
+        issuer: config.issuer,
+        audience: config.audience,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        currentDate: new Date(at),
+        requiredClaims: ['exp'],
+      });
+      return payload;
+    } catch (error) {
+      if (error instanceof errors.JWSSignatureVerificationFailed && index < keys.keys.length - 1) continue;
+      // jose's reason (expired, bad signature, wrong audience…) stays on the server side.
+      throw new AuthenticationError('The bearer token is invalid or expired');
+    }
+  }
+  throw new AuthenticationError('The bearer token is invalid or expired');
 }
 
 /** jose checks that exp has not passed; this, that it is not too far off (exp: 1e300 included). */
@@ -121,11 +131,14 @@ function checkLifetime(exp: number, maxLifetimeSeconds: number, now: number): vo
   }
 }
 
-function verificationKey(config: AuthConfig): [Uint8Array | JWTVerifyGetKey, string[]] {
+function verificationKeys(config: AuthConfig): { keys: VerificationKey[]; algorithms: string[] } {
   if (config.jwksUrl) {
     const keys = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: config.jwksCooldownMs ?? 5_000 });
-    return [keys, ['RS256', 'ES256']];
+    return { keys: [keys], algorithms: ['RS256', 'ES256'] };
   }
-  if (config.jwtSecret) return [new TextEncoder().encode(config.jwtSecret), ['HS256']];
+  if (config.jwtSecret) {
+    const secrets = [config.jwtSecret, ...(config.previousJwtSecrets ?? []).filter((secret) => secret !== config.jwtSecret)];
+    return { keys: secrets.map((secret) => new TextEncoder().encode(secret)), algorithms: ['HS256'] };
+  }
   throw new Error('Authentication needs AUTH_JWT_SECRET or AUTH_JWKS_URL');
 }

@@ -1,11 +1,20 @@
 // Replays the whole log into fresh projection tables and swaps them in: `npm run rebuild`.
 // Safe beside a running server: it works in short transactions (see projections/rebuild.ts).
 import { rebuildProjections } from '../../projections/rebuild';
-import { loadConfig } from '../server/config';
-import { openDatabase } from '../store/database';
+import { loadDatabaseUrl, loadOrExit } from '../config/load-config';
+import { maskUrl } from '../config/mask-url';
+import { StartFailure } from '../config/start-failure';
+import { openDatabase, type Db } from '../store/database';
 
-const { databaseUrl } = loadConfig();
-const db = await openDatabase(databaseUrl);
+const databaseUrl = loadOrExit('Not rebuilding', loadDatabaseUrl);
+let db: Db;
+try {
+  db = await openDatabase(databaseUrl);
+} catch (error) {
+  if (!(error instanceof StartFailure)) throw error;
+  console.error(`Not rebuilding: ${error.message}`);
+  process.exit(1);
+}
 const started = performance.now();
 let reported = 0;
 const { events } = await rebuildProjections(db, {
@@ -15,5 +24,5 @@ const { events } = await rebuildProjections(db, {
   },
 });
 const seconds = (performance.now() - started) / 1000;
-console.log(`Rebuilt projections from ${events} events in ${seconds.toFixed(2)} s (${databaseUrl})`);
+console.log(`Rebuilt projections from ${events} events in ${seconds.toFixed(2)} s (${maskUrl(databaseUrl)})`);
 await db.destroy();

@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { PERMISSIONS, type Permission } from '../auth/principal';
 import { signToken } from '../auth/sign-token';
-import { ConfigError, loadConfig, resolveAuthConfig } from '../server/config';
+import { ConfigError, loadConfig, resolveAuthConfig } from '../config/load-config';
+import { StartFailure } from '../config/start-failure';
 
 // By default every permission a project can grant; "operator" counts only on '*' and is asked for by name.
 const PROJECT_PERMISSIONS = PERMISSIONS.filter((permission) => permission !== 'operator');
@@ -28,6 +29,7 @@ try {
   const maxTtl = config.auth.maxTokenLifetimeSeconds;
   if (maxTtl !== undefined && ttl > maxTtl) throw new ConfigError(`--ttl must be at most ${maxTtl} seconds (AUTH_MAX_TOKEN_LIFETIME_SECONDS): the service refuses longer-lived tokens`);
   if (config.auth.jwksUrl) throw new ConfigError('AUTH_JWKS_URL is set: tokens come from your identity provider');
+  // Signs with the current secret only; AUTH_JWT_PREVIOUS_SECRETS are for verifying tokens already out.
   const { jwtSecret, issuer, audience } = resolveAuthConfig(config);
   const token = await signToken(jwtSecret!, {
     sub: values.sub,
@@ -38,7 +40,7 @@ try {
   });
   console.log(token);
 } catch (error) {
-  if (!(error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) throw error;
+  if (!(error instanceof ConfigError || error instanceof StartFailure || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) throw error;
   console.error(`${(error as Error).message}\n${usage}`);
   process.exit(2);
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/server/config';
+import { ConfigError, loadConfig } from '../../src/config/load-config';
 import { generateKey } from '../support/api-key-operations';
 import { rawRequest } from '../support/raw-http';
 import { startTestServer, type TestServer } from '../support/test-server';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/server/config';
+import { loadConfig } from '../../src/config/load-config';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 describe('production mode', () => {

@@ -14,15 +14,18 @@ describe('the service as `npm start` runs it', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
+      // stdout is the JSON log; the endpoint and the development token are lines on stderr.
       let output = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
       const [url, token] = await new Promise<[string, string]>((resolve, reject) => {
-        child.stdout.on('data', (chunk) => {
-          output += chunk;
-          const url = /GraphQL endpoint: (\S+)/.exec(output)?.[1];
-          const token = /^TOKEN=(\S+)$/m.exec(output)?.[1];
+        child.stderr.on('data', (chunk) => {
+          stderr += chunk;
+          const url = /^GraphQL endpoint: (\S+)$/m.exec(stderr)?.[1];
+          const token = /^TOKEN=(\S+)$/m.exec(stderr)?.[1];
           if (url && token) resolve([url, token]);
         });
-        child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output}`)));
+        child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output}${stderr}`)));
       });
 
       const health = await fetch(url.replace('/graphql', '/health'));
@@ -55,8 +58,6 @@ describe('the service as `npm start` runs it', () => {
       const notFound = await fetch(url.replace('/graphql', '/elsewhere'));
       expect(notFound.status).toBe(404);
 
-      let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += chunk));
       child.kill('SIGTERM');
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
@@ -65,6 +66,7 @@ describe('the service as `npm start` runs it', () => {
       const randomPart = generated.secret.slice(8, -6);
       expect(output + stderr).not.toContain(randomPart);
       expect(output).toContain('"msg":"stopping"');
+      for (const line of output.split('\n').filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
       for (const name of readdirSync(join(dataDir, 'nested'))) {
         expect(readFileSync(join(dataDir, 'nested', name)).includes(randomPart)).toBe(false);
       }
@@ -88,7 +90,7 @@ describe('the service as `npm start` runs it', () => {
       child.stderr.on('data', (chunk) => (errors += chunk));
       const [code] = await once(child, 'exit');
       expect(code).toBe(1);
-      expect(errors.trim()).toMatch(/^Not starting: listen EADDRINUSE/);
+      expect(errors).toBe(`Not starting: port ${port} on 127.0.0.1 is already in use (PORT=${port}, HOST=127.0.0.1): stop what listens there, or set another PORT\n`);
     } finally {
       taken.close();
       rmSync(dataDir, { recursive: true, force: true });

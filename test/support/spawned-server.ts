@@ -13,13 +13,17 @@ export interface SpawnedServer {
 export async function spawnServer(databaseUrl: string, env: Record<string, string> = {}): Promise<SpawnedServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { ...process.env, PORT: '0', DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // stdout is the JSON log: read on (so the pipe never fills) and dropped.
+  child.stdout!.resume();
+  // The endpoint line is on stderr; what else comes there is passed through, as before.
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
-    child.stdout!.on('data', (chunk) => {
+    child.stderr!.on('data', (chunk) => {
+      process.stderr.write(chunk);
       output += chunk;
-      const match = /GraphQL endpoint: (\S+)/.exec(output);
+      const match = /^GraphQL endpoint: (\S+)$/m.exec(output);
       if (match) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output}`)));
