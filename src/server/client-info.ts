@@ -39,3 +39,10 @@ function forwardedClient(req: IncomingMessage, hops: number): string | null {
   const candidate = entries[entries.length - hops]!.trim();
   return isIP(candidate) ? candidate : null;
 }
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (what a dual-stack listener reports). */
+export function isLoopbackAddress(address: string | null): boolean {
+  if (address === null) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return (isIP(v4) === 4 && v4.startsWith('127.')) || address === '::1';
+}

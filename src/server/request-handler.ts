@@ -2,34 +2,44 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { AuthenticationError, type Authenticate } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
+import type { ServerMetrics } from '../metrics/server-metrics';
 import { sendError } from './http-responses';
 import { IncompleteBodyError, readBody, rejectUnboundedBody } from './request-body';
 import { requestIdOf } from './request-id';
+import { finishRecordOnClose, startRecord, type RequestRecord } from './request-record';
 
 export interface RequestHandlerDeps {
   logger: Logger;
+  /** Request durations (null: none kept). */
+  metrics?: ServerMetrics | null;
   authenticate: Authenticate;
   /** Answers a plain verification and gives true, or gives false without touching the response. */
-  fastPath: ((req: IncomingMessage, res: ServerResponse, body: Buffer) => boolean | Promise<boolean>) | null;
+  fastPath: ((req: IncomingMessage, res: ServerResponse, body: Buffer, record: RequestRecord) => boolean | Promise<boolean>) | null;
   onFastPathAnswer(): void;
   /** Whether GET with Accept: text/html serves GraphiQL (which needs no token to load). */
   servesGraphiQL: boolean;
-  yoga(req: IncomingMessage, res: ServerResponse, context: { requestId: string; principal?: Principal }): unknown;
+  yoga(req: IncomingMessage, res: ServerResponse, context: { requestId: string; principal?: Principal; record: RequestRecord }): unknown;
   liveness(res: ServerResponse): void;
   readiness(res: ServerResponse): Promise<void>;
+  /** GET /metrics (absent: 404). */
+  metricsEndpoint?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 /**
  * The HTTP entry point. Every request is answered or its socket closed, whatever
  * fails: nothing a client does, not even going away mid-body, can reject a promise
  * nobody handles. Authentication comes before GraphQL parses or validates anything,
- * so without a valid token nothing about the schema is revealed.
+ * so without a valid token nothing about the schema is revealed. Each request
+ * leaves one access-log line and one duration sample when it ends (request-record.ts).
  */
 export function createRequestHandler(deps: RequestHandlerDeps) {
+  const observers = { logger: deps.logger, metrics: deps.metrics ?? null };
   return (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    route(deps, req, res, requestId).catch((error: unknown) => {
+    const record = startRecord(req, requestId);
+    finishRecordOnClose(res, record, observers);
+    route(deps, req, res, record).catch((error: unknown) => {
       if (error instanceof IncompleteBodyError) {
         deps.logger.debug({ requestId }, 'client went away before its request body arrived');
         return void res.destroy();
@@ -41,16 +51,20 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
   };
 }
 
-async function route(deps: RequestHandlerDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
+async function route(deps: RequestHandlerDeps, req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
+  const { requestId, path } = record;
   if (path === '/health') return deps.liveness(res);
   if (path === '/ready') return deps.readiness(res);
+  if (path === '/metrics' && deps.metricsEndpoint) return deps.metricsEndpoint(req, res);
   if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', 'Not found: the API is at /graphql');
   if (req.method === 'POST') {
     if (rejectUnboundedBody(req, res)) return;
     const body = await readBody(req);
-    const answered = deps.fastPath?.(req, res, body) ?? false;
-    if (answered === true || (answered !== false && (await answered))) return deps.onFastPathAnswer();
+    const answered = deps.fastPath?.(req, res, body, record) ?? false;
+    if (answered === true || (answered !== false && (await answered))) {
+      record.fastPath = true;
+      return deps.onFastPathAnswer();
+    }
     // yoga reads an already-consumed body from req.body.
     (req as IncomingMessage & { body?: Buffer }).body = body;
   }
@@ -62,8 +76,9 @@ async function route(deps: RequestHandlerDeps, req: IncomingMessage, res: Server
       if (!(error instanceof AuthenticationError)) throw error;
       return sendError(res, 401, error.code, error.message, { 'www-authenticate': 'Bearer' });
     }
+    record.subject = principal.subject;
   }
-  await deps.yoga(req, res, { requestId, principal });
+  await deps.yoga(req, res, { requestId, principal, record });
 }
 
 /** Everything but a CORS preflight and the GraphiQL page itself. */

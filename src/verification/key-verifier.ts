@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../../events/event-envelope';
 import { hasPermission, type Principal } from '../auth/principal';
-import type { KeyStatus, UsageOutcome } from '../../events/key-events';
+import type { UsageOutcome } from '../../events/key-events';
 import { statusAtMs, type KeyViewStatus } from '../domain/key-status';
 import { findApiKeyByHash } from '../queries/api-key-queries';
 import { hashSecret, parseSecret } from '../secrets/api-key-secret';
@@ -22,6 +22,19 @@ const MALFORMED: VerificationResult = { valid: false, code: 'MALFORMED', key: nu
 const NOT_FOUND: VerificationResult = { valid: false, code: 'NOT_FOUND', key: null };
 const OUTCOME_BY_STATUS: Record<KeyViewStatus, UsageOutcome> = { ACTIVE: 'VALID', INACTIVE: 'INACTIVE', EXPIRED: 'EXPIRED', DELETED: 'DELETED' };
 
+/** Which path answered a verification: the HTTP fast path or GraphQL execution (see verify-fast-path.ts). */
+export type VerificationPath = 'fast' | 'graphql';
+
+/** What verification reports as it works (metrics): called synchronously, so it must be cheap. */
+export interface VerificationObserver {
+  /** A verification answered, with how long it took in seconds; UNAVAILABLE when the database failed it. */
+  verified(code: VerificationCode | 'UNAVAILABLE', path: VerificationPath, seconds: number): void;
+  /** A well-formed secret answered from the cache. */
+  cacheHit(): void;
+  /** A well-formed secret that needed a database read. */
+  cacheMiss(): void;
+}
+
 /** A verification that must read waits at most this long for the database, then fails closed. */
 const READ_TIMEOUT_MS = 1000;
 /** After a failed read, cache misses fail at once for this long: a dead database is not hammered, and callers are answered fast. */
@@ -40,21 +53,52 @@ export class KeyVerifier {
     private readonly db: Db,
     private readonly usage: UsageRecorder | null,
     private readonly now: () => number = Date.now,
+    private readonly observer?: VerificationObserver,
   ) {}
 
   /** Verifies for a principal: only keys of projects it holds keys:verify on can be VALID; its sub is the actor recorded. */
-  async verify(secret: string, principal: Principal): Promise<VerificationResult> {
+  async verify(secret: string, principal: Principal, path: VerificationPath = 'graphql'): Promise<VerificationResult> {
+    if (!this.observer) return this.verifyUnobserved(secret, principal);
+    const started = performance.now();
+    try {
+      const result = await this.verifyUnobserved(secret, principal);
+      this.observer.verified(result.code, path, (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      // The fast path hands every failure to the general path, which answers it: counted there, once.
+      if (path === 'graphql') this.observer.verified('UNAVAILABLE', path, (performance.now() - started) / 1000);
+      throw error;
+    }
+  }
+
+  private async verifyUnobserved(secret: string, principal: Principal): Promise<VerificationResult> {
     if (!parseSecret(secret)) return MALFORMED;
     const hash = hashSecret(secret);
     const cached = this.cache.get(hash);
-    return this.decide(cached && this.mayVerify(principal, cached) ? cached : await this.load(hash), principal);
+    if (cached && this.mayVerify(principal, cached)) {
+      this.observer?.cacheHit();
+      return this.decide(cached, principal);
+    }
+    this.observer?.cacheMiss();
+    return this.decide(await this.load(hash), principal);
   }
 
   /**
    * The same answer without waiting, when it needs no database read (a malformed
    * secret, or a cached key of the caller's); undefined when verify() must read.
    */
-  verifyFromCache(secret: string, principal: Principal): VerificationResult | undefined {
+  verifyFromCache(secret: string, principal: Principal, path: VerificationPath = 'fast'): VerificationResult | undefined {
+    const started = this.observer ? performance.now() : 0;
+    const result = this.fromCache(secret, principal);
+    // A miss is counted by the verify() that follows it.
+    if (result && this.observer) {
+      if (result !== MALFORMED) this.observer.cacheHit();
+      this.observer.verified(result.code, path, (performance.now() - started) / 1000);
+    }
+    return result;
+  }
+
+  private fromCache(secret: string, principal: Principal): VerificationResult | undefined {
     if (!parseSecret(secret)) return MALFORMED;
     const key = this.cache.get(hashSecret(secret));
     return key && this.mayVerify(principal, key) ? this.decide(key, principal) : undefined;
@@ -108,7 +152,7 @@ export class KeyVerifier {
       projectId: row.project_id,
       name: row.name,
       environment: row.environment,
-      status: row.status as KeyStatus,
+      status: row.status,
       expiresAtMs: row.expires_at === null ? null : Date.parse(row.expires_at),
     };
     this.cache.fill(hash, key, epoch);

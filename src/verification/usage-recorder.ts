@@ -21,6 +21,12 @@ export interface UsageRecorderOptions {
   afterCommit?: (windows: readonly UsageWindow[]) => void;
   /** Told when a flush fails (its tallies are kept for the next one). */
   onError?: (error: unknown) => void;
+  /** Told of every write's duration and whether it failed (metrics). */
+  observer?: UsageRecorderObserver;
+}
+
+export interface UsageRecorderObserver {
+  written(seconds: number, failed: boolean): void;
 }
 
 /**
@@ -46,6 +52,11 @@ export class UsageRecorder {
   constructor(private readonly db: Db, private readonly options: UsageRecorderOptions) {
     this.buffer = new UsageBuffer({ windowMs: options.windowMs, maxTallies: options.maxTallies });
     this.quietFlushDelayMs = options.quietFlushDelayMs ?? 200;
+  }
+
+  /** Tallies held in memory now, waiting to be written. */
+  get bufferedTallies(): number {
+    return this.buffer.size;
   }
 
   /** Starts writing at window boundaries. */
@@ -136,6 +147,7 @@ export class UsageRecorder {
       const instance = this.options.instance;
       const windows: UsageWindow[] = taken.map((tally) => ({ ...tally, instance }));
       let committed = false;
+      const started = performance.now();
       try {
         await commitUsage(this.db, windows, this.options.now());
         committed = true;
@@ -145,6 +157,7 @@ export class UsageRecorder {
         this.options.logger?.error({ err: error, keys: countKeys(taken) }, 'usage write failed; will retry');
         this.options.onError?.(error);
       }
+      this.options.observer?.written((performance.now() - started) / 1000, !committed);
       if (committed) this.options.afterCommit?.(windows);
     }
     this.logPressure();

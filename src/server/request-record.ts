@@ -1,0 +1,81 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { OperationLabel, Route, ServerMetrics } from '../metrics/server-metrics';
+
+/**
+ * What is known of one request, filled in as it is answered (by the router, the
+ * fast path and a yoga plugin), then written once as its access-log line and its
+ * duration sample. Only what an operator may see: never variables, query text,
+ * headers or tokens.
+ */
+export interface RequestRecord {
+  requestId: string;
+  method: string;
+  /** The path alone: a GET's query string can carry a whole GraphQL request, variables and all. */
+  path: string;
+  route: Route;
+  /** performance.now() at arrival. */
+  startedAt: number;
+  /** The token's `sub`, once authenticated. */
+  subject?: string;
+  operationType?: Exclude<OperationLabel, 'none'>;
+  /** As the document names it; null for an anonymous operation. */
+  operationName?: string | null;
+  /** The operation's top-level fields, e.g. ["verifyApiKey"]. */
+  rootFields?: string[];
+  fastPath: boolean;
+}
+
+const ROUTES = new Set<string>(['/graphql', '/health', '/ready', '/metrics']);
+/** Probes and scrapes arrive every few seconds from every load balancer: logged at debug only. */
+const QUIET_ROUTES = new Set<Route>(['/health', '/ready', '/metrics']);
+const MAX_LOGGED_PATH = 200;
+const MAX_LOGGED_NAME = 100;
+
+export function startRecord(req: IncomingMessage, requestId: string): RequestRecord {
+  const path = (req.url ?? '/').split('?')[0]!;
+  return {
+    requestId,
+    method: req.method ?? 'GET',
+    path,
+    route: ROUTES.has(path) ? (path as Route) : 'other',
+    startedAt: performance.now(),
+    fastPath: false,
+  };
+}
+
+export interface RequestObservers {
+  logger: Logger;
+  metrics: ServerMetrics | null;
+}
+
+/** Writes the record when the response ends, or when the client goes away first. */
+export function finishRecordOnClose(res: ServerResponse, record: RequestRecord, { logger, metrics }: RequestObservers): void {
+  res.once('close', () => {
+    const seconds = (performance.now() - record.startedAt) / 1000;
+    // Null when the client went away before any answer was started (res.statusCode would say 200).
+    const status = res.headersSent ? res.statusCode : null;
+    metrics?.requestFinished(record.route, record.operationType ?? 'none', status, seconds);
+    const level = QUIET_ROUTES.has(record.route) ? 'debug' : 'info';
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level](
+      {
+        requestId: record.requestId,
+        method: record.method,
+        path: record.path.slice(0, MAX_LOGGED_PATH),
+        status,
+        durationMs: Math.round(seconds * 1e6) / 1000,
+        ...(record.operationType && {
+          operationType: record.operationType,
+          operationName: record.operationName?.slice(0, MAX_LOGGED_NAME) ?? null,
+          rootFields: record.rootFields,
+        }),
+        ...(record.subject !== undefined && { subject: record.subject.slice(0, MAX_LOGGED_NAME) }),
+        fastPath: record.fastPath,
+        // The client went away before the whole answer was sent (or, for a live feed, closed it).
+        ...(!res.writableFinished && { aborted: true }),
+      },
+      'request',
+    );
+  });
+}
