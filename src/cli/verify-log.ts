@@ -1,12 +1,37 @@
 // Checks the event log's hash chain from its first event, then the usage kept
 // against the digests the books recorded in it: `npm run verify-log`.
-// Exits 0 when intact, 1 when broken (with the first broken position), 2 on error.
-import { loadConfig } from '../server/config';
-import { openDatabase } from '../store/database';
+// `-- --expect-head <position>:<hash>` (or `--expect-head-file FILE.head.json`, as
+// npm run backup writes it) also requires that event, with that hash, in the log:
+// how a restored copy shows it is the log that was backed up. The log may have
+// grown past it (a check on a live database).
+// Exits 0 when intact, 1 when broken (with the first broken position) or the
+// expected head is not there, 2 on error.
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadDatabaseUrl, loadOrExit } from '../config/load-config';
+import { HeadFormatError, parseExpectedHead, readHeadFile, type ExpectedHead } from '../store/backup-head';
+import { isPostgresUrl, openDatabase, sqliteFileFromUrl } from '../store/database';
 import { checkLogIntegrity } from '../store/log-integrity';
 import { checkUsageBooks } from '../usage/check-usage-books';
 
-const { databaseUrl } = loadConfig();
+let expected: ExpectedHead | null = null;
+try {
+  const { values } = parseArgs({ options: { 'expect-head': { type: 'string' }, 'expect-head-file': { type: 'string' } } });
+  if (values['expect-head'] !== undefined && values['expect-head-file'] !== undefined) throw new HeadFormatError('give --expect-head or --expect-head-file, not both');
+  if (values['expect-head'] !== undefined) expected = parseExpectedHead(values['expect-head']);
+  if (values['expect-head-file'] !== undefined) expected = readHeadFile(values['expect-head-file']);
+} catch (error) {
+  console.error(`Could not check the log: ${(error as Error).message}`);
+  process.exit(2);
+}
+
+// Only DATABASE_URL: checking the log needs no authentication settings, whatever NODE_ENV says.
+const databaseUrl = loadOrExit('Could not check the log', loadDatabaseUrl);
+// Opening a SQLite path that is not there would create an empty database and report on that.
+if (!isPostgresUrl(databaseUrl) && sqliteFileFromUrl(databaseUrl) !== ':memory:' && !existsSync(sqliteFileFromUrl(databaseUrl))) {
+  console.error(`Could not check the log: no database at ${sqliteFileFromUrl(databaseUrl)}`);
+  process.exit(2);
+}
 const db = await openDatabase(databaseUrl, { migrate: false });
 try {
   const started = performance.now();
@@ -19,6 +44,23 @@ try {
     console.log(`Log BROKEN at position ${report.firstBrokenPosition}: ${report.problem}.`);
     console.log(`${report.checkedEvents} events checked in ${seconds} s; intact up to position ${report.headPosition ?? 'none'} (hash ${report.headHash ?? '-'}).`);
     process.exitCode = 1;
+  }
+  if (expected && expected.position !== null) {
+    // Read after the walk: on a live database later appends do not change this row, and
+    // the walk vouched for it if the head reached it.
+    const row = await db.selectFrom('events').select('chain_hash').where('position', '=', expected.position).executeTakeFirst();
+    if (row?.chain_hash === expected.hash && report.ok) {
+      console.log(`Expected head found: position ${expected.position}, hash ${expected.hash}${report.headPosition !== null && report.headPosition > expected.position ? ` (the log goes on to position ${report.headPosition})` : ''}.`);
+    } else if (row?.chain_hash === expected.hash) {
+      console.log(`Expected head NOT vouched for: position ${expected.position} holds hash ${expected.hash}, but the chain does not verify.`);
+      process.exitCode = 1;
+    } else {
+      const found = row ? `holds hash ${row.chain_hash}` : 'holds no event: the log was cut or is another log';
+      console.log(`Expected head NOT found: position ${expected.position} ${found}, not ${expected.hash}.`);
+      process.exitCode = 1;
+    }
+  } else if (expected) {
+    console.log('Expected head: the backup held no events; any intact log matches.');
   }
   const usageStarted = performance.now();
   const usage = await checkUsageBooks(db);
