@@ -25,7 +25,14 @@ export default defineConfig({
               test: {
                 name: 'postgres',
                 env: { TEST_DIALECT: 'postgres' },
-                include: ['test/store/**/*.test.ts', 'test/usage/**/*.test.ts', 'test/feed/**/*.test.ts', 'test/projections/**/*.test.ts', 'test/api/**/*.test.ts', 'test/postgres/**/*.test.ts'],
+                include: [
+                  'test/store/**/*.test.ts',
+                  'test/usage/**/*.test.ts',
+                  'test/feed/**/*.test.ts',
+                  'test/projections/**/*.test.ts',
+                  'test/api/**/*.test.ts',
+                  'test/postgres/**/*.test.ts',
+                ],
                 // These start the server as `npm start` does, on its embedded default.
                 exclude: ['test/api/server-process.test.ts', 'test/api/production-mode.test.ts'],
               },

@@ -1,6 +1,6 @@
 // What the bench sections share: starting and stopping the real server in a
 // process of its own, formatting, the machine line, and SQLite size figures.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import Database from 'better-sqlite3';

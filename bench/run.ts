@@ -2,16 +2,16 @@
 // prints one table and writes it to bench/results.md. Not part of npm test.
 // BENCH_ONLY=tenant, growth or usage runs that section alone and puts it into results.md;
 // BENCH_USAGE_SIM=keep runs the rest and keeps the last simulation's section.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
-import { generateApiKey } from '../src/commands/api-key-commands';
 import { PERMISSIONS } from '../src/auth/principal';
 import { signToken } from '../src/auth/sign-token';
+import { generateApiKey } from '../src/commands/api-key-commands';
 import { openDatabase } from '../src/store/database';
 import { chainHash } from '../src/store/event-chain';
 import { UsageBooks } from '../src/usage/usage-books';
@@ -91,7 +91,9 @@ async function measured(url: string, bodies: string[], options: Parameters<typeo
 }
 
 function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Math.round(Number(line.replace(/\D+/g, '')) / 1024);
 }
 
@@ -139,11 +141,17 @@ async function postgresFigures(token: string, generateBody: string, sqlite: { ve
   try {
     log('PostgreSQL: seeding 100 keys');
     const db = await openDatabase(url);
-    const seed = { db, now: () => new Date(), metadata: { actor: 'bench-seed', requestId: 'seed', causationId: 'seed', correlationId: 'seed', clientAddress: null, userAgent: null } };
+    const seed = {
+      db,
+      now: () => new Date(),
+      metadata: { actor: 'bench-seed', requestId: 'seed', causationId: 'seed', correlationId: 'seed', clientAddress: null, userAgent: null },
+    };
     const secrets: string[] = [];
     for (let i = 0; i < 100; i++) secrets.push((await generateApiKey(seed, { projectId: 'bench', name: `pg ${i}`, environment: 'live' })).secret);
     await db.destroy();
-    const bodies = secrets.map((secret) => JSON.stringify({ query: 'mutation ($secret: String!) { verifyApiKey(input: {secret: $secret}) { valid code } }', variables: { secret } }));
+    const bodies = secrets.map((secret) =>
+      JSON.stringify({ query: 'mutation ($secret: String!) { verifyApiKey(input: {secret: $secret}) { valid code } }', variables: { secret } }),
+    );
 
     log('PostgreSQL: one instance');
     const one = await startService({}, url);
@@ -156,10 +164,18 @@ async function postgresFigures(token: string, generateBody: string, sqlite: { ve
 
     log('PostgreSQL: propagation of a deactivation from one instance to the other');
     const post = (target: string, query: string, variables: object) =>
-      fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) }).then((r) => r.json() as Promise<any>);
+      fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) }).then(
+        (r) => r.json() as Promise<any>,
+      );
     const delays: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const made = (await post(one.url, 'mutation ($n: String!) { generateApiKey(input: {projectId: "bench", name: $n, environment: "live"}) { ... on GenerateApiKeyPayload { secret apiKey { id } } } }', { n: `prop ${i}` })).data.generateApiKey;
+      const made = (
+        await post(
+          one.url,
+          'mutation ($n: String!) { generateApiKey(input: {projectId: "bench", name: $n, environment: "live"}) { ... on GenerateApiKeyPayload { secret apiKey { id } } } }',
+          { n: `prop ${i}` },
+        )
+      ).data.generateApiKey;
       const code = async () => (await post(two.url, 'mutation ($s: String!) { verifyApiKey(input: {secret: $s}) { code } }', { s: made.secret })).data.verifyApiKey.code;
       await code();
       await code(); // cached on the second instance
@@ -172,10 +188,34 @@ async function postgresFigures(token: string, generateBody: string, sqlite: { ve
     await stop(one.child);
     delays.sort((x, y) => x - y);
     rows.push(
-      { metric: 'PostgreSQL: verifyApiKey req/s, one instance', service: fmt(verifyOne.requestsPerSecond), floor: `SQLite ${fmt(sqlite.verify)}`, ratio: pct(verifyOne.requestsPerSecond, sqlite.verify), target: '' },
-      { metric: 'PostgreSQL: verifyApiKey req/s, two instances (load split)', service: fmt(verifyTwo), floor: `one: ${fmt(verifyOne.requestsPerSecond)}`, ratio: `${fmt(verifyTwo / verifyOne.requestsPerSecond, 2)}×`, target: '' },
-      { metric: 'PostgreSQL: generateApiKey req/s (p99 ms)', service: `${fmt(generatePg.requestsPerSecond)} (${generatePg.p99})`, floor: `SQLite ${fmt(sqlite.generate)}`, ratio: pct(generatePg.requestsPerSecond, sqlite.generate), target: '' },
-      { metric: 'PostgreSQL: deactivation on A seen by verification on B (ms, median / max of 20)', service: `${fmt(delays[10]!, 1)} / ${fmt(delays.at(-1)!, 1)}`, floor: '', ratio: '', target: '< 1000 ms' },
+      {
+        metric: 'PostgreSQL: verifyApiKey req/s, one instance',
+        service: fmt(verifyOne.requestsPerSecond),
+        floor: `SQLite ${fmt(sqlite.verify)}`,
+        ratio: pct(verifyOne.requestsPerSecond, sqlite.verify),
+        target: '',
+      },
+      {
+        metric: 'PostgreSQL: verifyApiKey req/s, two instances (load split)',
+        service: fmt(verifyTwo),
+        floor: `one: ${fmt(verifyOne.requestsPerSecond)}`,
+        ratio: `${fmt(verifyTwo / verifyOne.requestsPerSecond, 2)}×`,
+        target: '',
+      },
+      {
+        metric: 'PostgreSQL: generateApiKey req/s (p99 ms)',
+        service: `${fmt(generatePg.requestsPerSecond)} (${generatePg.p99})`,
+        floor: `SQLite ${fmt(sqlite.generate)}`,
+        ratio: pct(generatePg.requestsPerSecond, sqlite.generate),
+        target: '',
+      },
+      {
+        metric: 'PostgreSQL: deactivation on A seen by verification on B (ms, median / max of 20)',
+        service: `${fmt(delays[10]!, 1)} / ${fmt(delays.at(-1)!, 1)}`,
+        floor: '',
+        ratio: '',
+        target: '< 1000 ms',
+      },
     );
   } finally {
     await admin.query(`drop schema ${schema} cascade`);
@@ -194,7 +234,9 @@ async function feedLatency(url: string, token: string): Promise<{ median: number
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: `mutation { generateApiKey(input: {projectId: "feed", name: "${name}", environment: "live"}) { ... on GenerateApiKeyPayload { apiKey { id } } } }` }),
+      body: JSON.stringify({
+        query: `mutation { generateApiKey(input: {projectId: "feed", name: "${name}", environment: "live"}) { ... on GenerateApiKeyPayload { apiKey { id } } } }`,
+      }),
     });
     return ((await response.json()) as any).data.generateApiKey.apiKey.id;
   };
@@ -247,7 +289,14 @@ async function tenantIsolation(): Promise<string> {
   const gatewayKeys = await bulkHistory(db, { projectId: 'gateway', keys: 100 });
   // Every 50th key inactive: a filter on INACTIVE makes each page of 100 rebuild every key.
   const history = await bulkHistory(db, { projectId: 'tenant', keys, deactivateEvery: 50, usagePerKey });
-  const events = Number((await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const events = Number(
+    (
+      await db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
   await db.destroy();
   const someKey = Buffer.from(`ApiKey:${history.keyIds[1]}`).toString('base64');
@@ -414,7 +463,9 @@ async function usageLogGrowth(): Promise<string> {
   ].join('\n');
   const loadEnd = traffic.endedAt - (startAt - 250);
   const checks = [
-    ...(windows > 1 ? [`The load crossed a window boundary (it ended ${fmt(loadEnd / 1000, 2)} s after the window began): per key-hour figures are scaled by the ${windows} windows it touched.`] : []),
+    ...(windows > 1
+      ? [`The load crossed a window boundary (it ended ${fmt(loadEnd / 1000, 2)} s after the window began): per key-hour figures are scaled by the ${windows} windows it touched.`]
+      : []),
     `usage_windows rows: ${fmt(before.windows)} → ${fmt(after.windows)} over ${windows} window(s); usage_project_windows ${fmt(before.projectWindows)} → ${fmt(after.projectWindows)}; events ${fmt(before.events)} → ${fmt(after.events)} (${fmt(closed.events)} after the closing, which also wrote ${fmt(closed.keyHours)} usage_key_hours and ${fmt(closed.keyDays)} usage_key_days rows).`,
     `Bytes: ${mb(before.bytes, 2)} MB with the keys alone → ${mb(after.bytes, 2)} MB after the run → ${mb(closed.bytes, 2)} MB after the closing ((page_count − freelist_count) × page_size after wal_checkpoint(TRUNCATE)); the running service's WAL file was ${mb(walWhileRunning)} MB at the end of the load.`,
     `Uses counted: ${fmt(after.recordedUses)} in usage_windows and ${fmt(after.usageCount)} in api_keys.usage_count, for ${fmt(traffic.total)} responses counted by autocannon (${fmt(traffic.non2xx)} non-2xx, ${fmt(traffic.errors)} errors; requests still in flight when it stopped are served but not counted by it).`,
@@ -475,7 +526,10 @@ async function main() {
     const floor = await startFloor();
     runs.floor.push(await measured(floor.url, verifyBodies));
     await stop(floor.child);
-    for (const [mode, recording] of [['on', 'true'], ['off', 'false']] as const) {
+    for (const [mode, recording] of [
+      ['on', 'true'],
+      ['off', 'false'],
+    ] as const) {
       const service = await startService({ USAGE_RECORDING: recording });
       runs[mode].push(await measured(service.url, verifyBodies, { token }));
       await stop(service.child);
@@ -487,7 +541,13 @@ async function main() {
   const [floorRps, onRps, offRps] = [rps('floor'), rps('on'), rps('off')];
   rows.push(
     { metric: 'verifyApiKey req/s, auth + usage recording on', service: fmt(onRps), floor: fmt(floorRps), ratio: pct(onRps, floorRps), target: '≥ 75 % of floor' },
-    { metric: 'verifyApiKey p50 / p99 latency (ms)', service: `${p('on', 'p50')} / ${p('on', 'p99')}`, floor: `${p('floor', 'p50')} / ${p('floor', 'p99')}`, ratio: `p99 ${fmt(p('on', 'p99') / p('floor', 'p99'), 2)}×`, target: 'p99 ≤ 3× floor' },
+    {
+      metric: 'verifyApiKey p50 / p99 latency (ms)',
+      service: `${p('on', 'p50')} / ${p('on', 'p99')}`,
+      floor: `${p('floor', 'p50')} / ${p('floor', 'p99')}`,
+      ratio: `p99 ${fmt(p('on', 'p99') / p('floor', 'p99'), 2)}×`,
+      target: 'p99 ≤ 3× floor',
+    },
     { metric: 'verifyApiKey req/s, usage recording off', service: fmt(offRps), floor: fmt(floorRps), ratio: pct(offRps, floorRps), target: '' },
     { metric: 'recording on vs off', service: fmt(onRps), floor: fmt(offRps), ratio: pct(onRps, offRps), target: '≥ 90 %' },
   );
@@ -506,7 +566,13 @@ async function main() {
   const sampleAt = (seconds: number) => setTimeout(() => samples.push(rssMiB(pid)), seconds * 1000);
   [1, SOAK_SECONDS / 2, SOAK_SECONDS - 1].forEach(sampleAt);
   const soak = await load(service.url, verifyBodies, { token, seconds: SOAK_SECONDS });
-  rows.push({ metric: `RSS during ${SOAK_SECONDS} s of verify load (start / middle / end, MiB)`, service: samples.join(' / '), floor: '', ratio: `${fmt(soak.requestsPerSecond)} req/s`, target: 'flat' });
+  rows.push({
+    metric: `RSS during ${SOAK_SECONDS} s of verify load (start / middle / end, MiB)`,
+    service: samples.join(' / '),
+    floor: '',
+    ratio: `${fmt(soak.requestsPerSecond)} req/s`,
+    target: 'flat',
+  });
 
   // 3. Generation: every key is an fsynced transaction.
   log('generateApiKey');
@@ -529,7 +595,13 @@ async function main() {
   raw.exec('create table t (id integer primary key, data text)');
   const insert = raw.prepare('insert into t (data) values (?)');
   const fsyncedInserts = timeLoop(5, () => insert.run(randomUUID()));
-  rows.push({ metric: 'generateApiKey req/s (p99 ms)', service: `${fmt(generate.requestsPerSecond)} (${generate.p99})`, floor: fmt(fsyncedInserts), ratio: pct(generate.requestsPerSecond, fsyncedInserts), target: 'floor: one fsynced insert per transaction' });
+  rows.push({
+    metric: 'generateApiKey req/s (p99 ms)',
+    service: `${fmt(generate.requestsPerSecond)} (${generate.p99})`,
+    floor: fmt(fsyncedInserts),
+    ratio: pct(generate.requestsPerSecond, fsyncedInserts),
+    target: 'floor: one fsynced insert per transaction',
+  });
 
   // 4. Pages at 10k keys / 10k events.
   log('seeding 10,000 keys in one project');
@@ -537,7 +609,9 @@ async function main() {
   for (let i = 0; i < 10_000; i++) await generateApiKey(ctx(db), { projectId: 'big', name: `key ${i}`, environment: i % 2 ? 'live' : 'test' });
   await db.destroy();
   const keysPage = JSON.stringify({ query: '{ project(id: "big") { apiKeys(first: 50) { edges { cursor node { id name maskedKey status createdAt lastUsedAt } } } } }' });
-  const auditPage = JSON.stringify({ query: '{ project(id: "big") { auditLog(first: 50, filter: {includeUsage: true}) { edges { cursor node { id type occurredAt actor } } } } }' });
+  const auditPage = JSON.stringify({
+    query: '{ project(id: "big") { auditLog(first: 50, filter: {includeUsage: true}) { edges { cursor node { id type occurredAt actor } } } } }',
+  });
   const lifecyclePage = JSON.stringify({ query: '{ project(id: "big") { auditLog(first: 50) { edges { cursor node { id type occurredAt actor } } } } }' });
   const sqlPage10k = await pageQueryMicros();
   service = await startService({});
@@ -562,7 +636,15 @@ async function main() {
       const keyId = bigKeys[i % bigKeys.length]!;
       const at = new Date(Date.parse('2026-06-01T00:00:00Z') + i * 1000).toISOString();
       const data = { keyId, projectId: 'big', count: 1, firstAt: at, lastAt: at, outcomes: { VALID: 1 }, lastValidAt: at, lastRejectedAt: null, lastRejectedCode: null };
-      const row = { stream_id: `${keyId}:usage`, stream_version: Math.floor(i / bigKeys.length) + 1, type: 'KeyUsed', schema_version: 1, data: JSON.stringify(data), metadata, recorded_at: at };
+      const row = {
+        stream_id: `${keyId}:usage`,
+        stream_version: Math.floor(i / bigKeys.length) + 1,
+        type: 'KeyUsed',
+        schema_version: 1,
+        data: JSON.stringify(data),
+        metadata,
+        recorded_at: at,
+      };
       head = chainHash(head, row);
       insertEvent.run(row.stream_id, row.stream_version, row.type, row.data, row.metadata, row.recorded_at, head);
     }
@@ -600,11 +682,21 @@ async function main() {
   });
   const verifyLogRate = LOG_EVENTS / ((performance.now() - started) / 1000);
   if (!verifyLogOutput.includes(`Log intact: ${LOG_EVENTS} events`)) notes.push(`verify-log did not report an intact log: ${verifyLogOutput.trim()}`);
+  rows.push({
+    metric: `npm run verify-log events/s (${fmt(LOG_EVENTS)} events, process start included)`,
+    service: fmt(verifyLogRate),
+    floor: fmt(readRate),
+    ratio: pct(verifyLogRate, readRate),
+    target: 'floor: raw read + JSON.parse of the log',
+  });
   rows.push(
-    { metric: `npm run verify-log events/s (${fmt(LOG_EVENTS)} events, process start included)`, service: fmt(verifyLogRate), floor: fmt(readRate), ratio: pct(verifyLogRate, readRate), target: 'floor: raw read + JSON.parse of the log' },
-  );
-  rows.push(
-    { metric: `rebuild events/s (${fmt(LOG_EVENTS)} events, process start included)`, service: fmt(rebuildRate), floor: fmt(readRate), ratio: pct(rebuildRate, readRate), target: 'floor: raw read + JSON.parse of the log' },
+    {
+      metric: `rebuild events/s (${fmt(LOG_EVENTS)} events, process start included)`,
+      service: fmt(rebuildRate),
+      floor: fmt(readRate),
+      ratio: pct(rebuildRate, readRate),
+      target: 'floor: raw read + JSON.parse of the log',
+    },
     { metric: 'raw better-sqlite3 batched inserts, events/s (how the log was grown)', service: '', floor: fmt(insertRate), ratio: '', target: '' },
   );
 
@@ -615,25 +707,85 @@ async function main() {
   const keys1m = await measured(service.url, [keysPage], { token, connections: 10, seconds: 5 });
   // Time travel folds each key's events from the log: here about LOG_EVENTS / 10k usage windows per key.
   const asOfNow = new Date().toISOString();
-  const keysPageAsOf = JSON.stringify({ query: `{ project(id: "big") { apiKeys(first: 50, asOf: "${asOfNow}") { edges { cursor node { id name maskedKey status createdAt lastUsedAt } } } } }` });
+  const keysPageAsOf = JSON.stringify({
+    query: `{ project(id: "big") { apiKeys(first: 50, asOf: "${asOfNow}") { edges { cursor node { id name maskedKey status createdAt lastUsedAt } } } } }`,
+  });
   const keysAsOf1m = await measured(service.url, [keysPageAsOf], { token, connections: 10, seconds: 5 });
   const oneKey = new Database(dbFile, { readonly: true }).prepare("select id from api_keys where project_id = 'big' limit 1").pluck().get() as string;
   const keyId = Buffer.from(`ApiKey:${oneKey}`).toString('base64');
   const keyNow = await measured(service.url, [JSON.stringify({ query: `{ apiKey(id: "${keyId}") { status usageCount lastUsedAt } }` })], { token, connections: 10, seconds: 5 });
-  const keyAsOf = await measured(service.url, [JSON.stringify({ query: `{ apiKey(id: "${keyId}", asOf: "${asOfNow}") { status usageCount lastUsedAt } }` })], { token, connections: 10, seconds: 5 });
+  const keyAsOf = await measured(service.url, [JSON.stringify({ query: `{ apiKey(id: "${keyId}", asOf: "${asOfNow}") { status usageCount lastUsedAt } }` })], {
+    token,
+    connections: 10,
+    seconds: 5,
+  });
   await stop(service.child);
   rows.push(
-    { metric: `project.apiKeys first page (50) as of now, rebuilt from ${fmt(LOG_EVENTS)} events, p50 / p99 ms`, service: `${keysAsOf1m.p50} / ${keysAsOf1m.p99}`, floor: `table: ${keys1m.p50} / ${keys1m.p99}`, ratio: `${pct(keysAsOf1m.requestsPerSecond, keys1m.requestsPerSecond)} of the table's req/s`, target: '' },
-    { metric: `apiKey(id, asOf) of a key with ${fmt(Math.round(LOG_EVENTS / 10_000))} usage windows, req/s`, service: fmt(keyAsOf.requestsPerSecond), floor: `apiKey(id): ${fmt(keyNow.requestsPerSecond)}`, ratio: pct(keyAsOf.requestsPerSecond, keyNow.requestsPerSecond), target: '' },
+    {
+      metric: `project.apiKeys first page (50) as of now, rebuilt from ${fmt(LOG_EVENTS)} events, p50 / p99 ms`,
+      service: `${keysAsOf1m.p50} / ${keysAsOf1m.p99}`,
+      floor: `table: ${keys1m.p50} / ${keys1m.p99}`,
+      ratio: `${pct(keysAsOf1m.requestsPerSecond, keys1m.requestsPerSecond)} of the table's req/s`,
+      target: '',
+    },
+    {
+      metric: `apiKey(id, asOf) of a key with ${fmt(Math.round(LOG_EVENTS / 10_000))} usage windows, req/s`,
+      service: fmt(keyAsOf.requestsPerSecond),
+      floor: `apiKey(id): ${fmt(keyNow.requestsPerSecond)}`,
+      ratio: pct(keyAsOf.requestsPerSecond, keyNow.requestsPerSecond),
+      target: '',
+    },
   );
   rows.push(
-    { metric: 'project.apiKeys first page (50) at 10k keys, p50 / p99 ms', service: `${keys10k.p50} / ${keys10k.p99}`, floor: '', ratio: `${fmt(keys10k.requestsPerSecond)} req/s`, target: '' },
-    { metric: `  same, with ${fmt(LOG_EVENTS)} events in the log`, service: `${keys1m.p50} / ${keys1m.p99}`, floor: '', ratio: `${fmt(keys1m.requestsPerSecond)} req/s`, target: '' },
-    { metric: 'project.auditLog first page (50, usage included) at 10k events, p50 / p99 ms', service: `${audit10k.p50} / ${audit10k.p99}`, floor: '', ratio: `${fmt(audit10k.requestsPerSecond)} req/s`, target: '' },
-    { metric: `  same at ${fmt(LOG_EVENTS)} events`, service: `${audit1m.p50} / ${audit1m.p99}`, floor: '', ratio: `${fmt(audit1m.requestsPerSecond / audit10k.requestsPerSecond, 2)}× the 10k throughput`, target: '≈ 1 (keyset)' },
-    { metric: 'project.auditLog first page, the read-model query alone (µs, median of 2,000)', service: `${fmt(sqlPage10k.audit)} at 10k → ${fmt(sqlPage1m.audit)} at ${fmt(LOG_EVENTS)}`, floor: '', ratio: `${fmt(sqlPage1m.audit / sqlPage10k.audit, 2)}×`, target: '≈ 1 (keyset)' },
-    { metric: 'project.apiKeys first page, the read-model query alone (µs)', service: `${fmt(sqlPage10k.keys)} → ${fmt(sqlPage1m.keys)}`, floor: '', ratio: `${fmt(sqlPage1m.keys / sqlPage10k.keys, 2)}×`, target: '' },
-    { metric: `  lifecycle-only page at ${fmt(LOG_EVENTS)} events`, service: `${lifecycle1m.p50} / ${lifecycle1m.p99}`, floor: '', ratio: `${fmt(lifecycle1m.requestsPerSecond)} req/s`, target: '' },
+    {
+      metric: 'project.apiKeys first page (50) at 10k keys, p50 / p99 ms',
+      service: `${keys10k.p50} / ${keys10k.p99}`,
+      floor: '',
+      ratio: `${fmt(keys10k.requestsPerSecond)} req/s`,
+      target: '',
+    },
+    {
+      metric: `  same, with ${fmt(LOG_EVENTS)} events in the log`,
+      service: `${keys1m.p50} / ${keys1m.p99}`,
+      floor: '',
+      ratio: `${fmt(keys1m.requestsPerSecond)} req/s`,
+      target: '',
+    },
+    {
+      metric: 'project.auditLog first page (50, usage included) at 10k events, p50 / p99 ms',
+      service: `${audit10k.p50} / ${audit10k.p99}`,
+      floor: '',
+      ratio: `${fmt(audit10k.requestsPerSecond)} req/s`,
+      target: '',
+    },
+    {
+      metric: `  same at ${fmt(LOG_EVENTS)} events`,
+      service: `${audit1m.p50} / ${audit1m.p99}`,
+      floor: '',
+      ratio: `${fmt(audit1m.requestsPerSecond / audit10k.requestsPerSecond, 2)}× the 10k throughput`,
+      target: '≈ 1 (keyset)',
+    },
+    {
+      metric: 'project.auditLog first page, the read-model query alone (µs, median of 2,000)',
+      service: `${fmt(sqlPage10k.audit)} at 10k → ${fmt(sqlPage1m.audit)} at ${fmt(LOG_EVENTS)}`,
+      floor: '',
+      ratio: `${fmt(sqlPage1m.audit / sqlPage10k.audit, 2)}×`,
+      target: '≈ 1 (keyset)',
+    },
+    {
+      metric: 'project.apiKeys first page, the read-model query alone (µs)',
+      service: `${fmt(sqlPage10k.keys)} → ${fmt(sqlPage1m.keys)}`,
+      floor: '',
+      ratio: `${fmt(sqlPage1m.keys / sqlPage10k.keys, 2)}×`,
+      target: '',
+    },
+    {
+      metric: `  lifecycle-only page at ${fmt(LOG_EVENTS)} events`,
+      service: `${lifecycle1m.p50} / ${lifecycle1m.p99}`,
+      floor: '',
+      ratio: `${fmt(lifecycle1m.requestsPerSecond)} req/s`,
+      target: '',
+    },
   );
 
   const tenantSection = await tenantIsolation();

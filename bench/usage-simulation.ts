@@ -13,11 +13,11 @@ import { PERMISSIONS } from '../src/auth/principal';
 import { signToken } from '../src/auth/sign-token';
 import { changeApiKey, generateApiKey, type KeyChange } from '../src/commands/api-key-commands';
 import type { CommandContext } from '../src/commands/command-context';
-import { openDatabase, type Db } from '../src/store/database';
+import { type Db, openDatabase } from '../src/store/database';
 import { checkLogIntegrity } from '../src/store/log-integrity';
 import { checkUsageBooks } from '../src/usage/check-usage-books';
-import { DEFAULT_USAGE_RETENTION, keptFrom, readBooksState } from '../src/usage/usage-books-state';
 import { UsageBooks } from '../src/usage/usage-books';
+import { DEFAULT_USAGE_RETENTION, keptFrom, readBooksState } from '../src/usage/usage-books-state';
 import { ceilTo, DAY_MS, floorTo, HOUR_MS, MINUTE_MS } from '../src/usage/usage-periods';
 import { seriesRange, usageSeries } from '../src/usage/usage-queries';
 import { UsageRecorder } from '../src/verification/usage-recorder';
@@ -96,11 +96,25 @@ function countingLogger() {
 }
 
 async function count(db: Db, table: 'usage_windows' | 'usage_key_hours' | 'events'): Promise<number> {
-  return Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  return Number(
+    (
+      await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 }
 
 async function sumUsageCount(db: Db): Promise<number> {
-  return Number((await db.selectFrom('api_keys').select((eb) => eb.fn.sum('usage_count').as('n')).executeTakeFirstOrThrow()).n);
+  return Number(
+    (
+      await db
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.sum('usage_count').as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; result: T }> {
@@ -271,7 +285,7 @@ Not run to the end: ${projection}, above BENCH_USAGE_MAX_MINUTES = ${MAX_MINUTES
     }
   }
   await recorder.stop();
-  let started = performance.now();
+  const started = performance.now();
   await books.run(end);
   wall.books += performance.now() - started;
   const simulationSeconds = (performance.now() - runStarted) / 1000;
@@ -332,7 +346,8 @@ Not run to the end: ${projection}, above BENCH_USAGE_MAX_MINUTES = ${MAX_MINUTES
     __typename ... on UsageSeries { points { start total valid rejected byCode { code count } } } ... on ValidationError { message } } } }`;
   const hourPoints = (ceilTo(end, HOUR_MS) - floorTo(from, HOUR_MS)) / HOUR_MS;
   const dayPoints = (ceilTo(end, DAY_MS) - floorTo(from, DAY_MS)) / DAY_MS;
-  let keyHttp, projectHttp;
+  let keyHttp: Awaited<ReturnType<typeof latencies>>;
+  let projectHttp: Awaited<ReturnType<typeof latencies>>;
   try {
     keyHttp = await latencies(() => post(keyHours, hourPoints));
     projectHttp = await latencies(() => post(projectDays, dayPoints));
@@ -356,7 +371,11 @@ Keys: ${fmt(KEYS)} in one project, generated through \`generateApiKey\` with the
 Usage: the real \`UsageRecorder\` (timers never started) gets ${USES} \`record()\` calls per key and window from principal gateway-a, and every ${SECOND_PRINCIPAL_EVERY}th key one more from gateway-b (${fmt(KEYS + secondPrincipals)} records per window); \`flush()\` is called after the clock passes ${FLUSH_WINDOWS === 1 ? 'each window end' : `every ${FLUSH_WINDOWS}th window end`}; the real \`UsageBooks\` with default retention (windows 2 days, hours 90 days, days for good) runs at 6 minutes past every simulated hour. The outcome of each use is taken from a mirror of the key's state, not from \`KeyVerifier\` (no hashing, no cache: nothing the storage depends on).
 Calibration: ${projection || 'not reached'}.
 Wall time: ${fmt(simulationSeconds / 60, 1)} min for the simulation (record ${fmt(wall.record / 1000)} s, flush ${fmt(wall.flush / 1000)} s, books ${fmt(wall.books / 1000)} s, lifecycle ${fmt(wall.lifecycle / 1000, 1)} s, daily size figures ${fmt(wall.measure / 1000)} s), ${fmt((performance.now() - runStarted) / 60_000, 1)} min for the whole section.
-Written: ${fmt(totalWindows)} simulated windows, ${fmt(uses)} uses, ${fmt(recordsCommitted)} usage records committed (rows upserted; a record written early for a quiet key and again at its window end counts twice); retention released ${Object.entries(counts.released).map(([table, n]) => `${fmt(n)} ${table}`).join(', ') || 'nothing'}. Chained log: ${fmt(events)} events (${fmt(twinEvents)} without usage; the books' closings and retention records make the difference), closed through ${closedThrough === null ? 'never' : new Date(closedThrough).toISOString()}.
+Written: ${fmt(totalWindows)} simulated windows, ${fmt(uses)} uses, ${fmt(recordsCommitted)} usage records committed (rows upserted; a record written early for a quiet key and again at its window end counts twice); retention released ${
+    Object.entries(counts.released)
+      .map(([table, n]) => `${fmt(n)} ${table}`)
+      .join(', ') || 'nothing'
+  }. Chained log: ${fmt(events)} events (${fmt(twinEvents)} without usage; the books' closings and retention records make the difference), closed through ${closedThrough === null ? 'never' : new Date(closedThrough).toISOString()}.
 
 | metric | with usage | same keys and lifecycle, no usage | ratio | target |
 |---|---|---|---|---|

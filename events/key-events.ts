@@ -105,5 +105,5 @@ export const EVENT_SCHEMA_VERSIONS: Record<KeyEventType, number> = {
 export const KEY_EVENT_TYPES = Object.keys(EVENT_SCHEMA_VERSIONS) as KeyEventType[];
 
 export function isKeyEventType(type: string): type is KeyEventType {
-  return Object.prototype.hasOwnProperty.call(EVENT_SCHEMA_VERSIONS, type);
+  return Object.hasOwn(EVENT_SCHEMA_VERSIONS, type);
 }

@@ -1,6 +1,6 @@
-import type { StoredEvent } from './event-envelope';
 import type { BooksEvent } from './books-events';
-import { EVENT_SCHEMA_VERSIONS, LIFECYCLE_EVENT_TYPES, type KeyEvent, type LifecycleEvent } from './key-events';
+import type { StoredEvent } from './event-envelope';
+import { EVENT_SCHEMA_VERSIONS, type KeyEvent, LIFECYCLE_EVENT_TYPES, type LifecycleEvent } from './key-events';
 
 /** Everything the chained log holds: what happened to keys, and the usage log's books. */
 export type LogEvent = KeyEvent | BooksEvent;
@@ -10,7 +10,7 @@ export type LogEventType = LogEvent['type'];
 export const LOG_EVENT_SCHEMA_VERSIONS: Record<LogEventType, number> = { ...EVENT_SCHEMA_VERSIONS, UsageHourClosed: 1, UsagePruned: 1 };
 
 export function isLogEventType(type: string): type is LogEventType {
-  return Object.prototype.hasOwnProperty.call(LOG_EVENT_SCHEMA_VERSIONS, type);
+  return Object.hasOwn(LOG_EVENT_SCHEMA_VERSIONS, type);
 }
 
 export function isLifecycleEvent(event: StoredEvent<LogEvent>): event is StoredEvent<LifecycleEvent> {

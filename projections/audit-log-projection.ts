@@ -28,7 +28,10 @@ async function projectAuditEvents(db: Kysely<Database>, events: readonly StoredE
   const rows = events.filter((event) => LIFECYCLE_EVENT_TYPES.has(event.type)).map(auditRow);
   // Chunks keep each statement under SQLite's bound-parameter limit.
   for (let i = 0; i < rows.length; i += 500) {
-    await db.insertInto('audit_events').values(rows.slice(i, i + 500)).execute();
+    await db
+      .insertInto('audit_events')
+      .values(rows.slice(i, i + 500))
+      .execute();
   }
 }
 

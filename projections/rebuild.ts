@@ -1,22 +1,22 @@
 import {
   IdentifierNode,
-  OperationNodeTransformer,
-  sql,
   type Kysely,
   type KyselyPlugin,
+  OperationNodeTransformer,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
   type QueryResult,
   type RootOperationNode,
+  sql,
   type TableNode,
   type UnknownRow,
 } from 'kysely';
 import { isPostgres } from '../src/store/database';
 import { readAll } from '../src/store/event-store';
 import type { Database } from '../src/store/schema';
-import { PROJECTION_TABLES, projectEvents } from './project-events';
 import { restoreUsageColumns } from '../src/usage/restore-usage-columns';
 import { lockSealExclusive } from '../src/usage/usage-seal';
+import { PROJECTION_TABLES, projectEvents } from './project-events';
 
 // Rebuilding beside a live server. One transaction over the whole replay would
 // hold SQLite's write lock (and, on PostgreSQL, every projection row) for as long

@@ -1,10 +1,10 @@
 import pino from 'pino';
-import { signToken } from './auth/sign-token';
 import { PERMISSIONS } from './auth/principal';
+import { signToken } from './auth/sign-token';
 import { loadConfigOrExit, resolveAuthConfig, usesDevelopmentSecret } from './config/load-config';
 import { maskUrl } from './config/mask-url';
 import { explainStartFailure } from './config/start-failure';
-import { startServer, type RunningServer } from './server/create-server';
+import { type RunningServer, startServer } from './server/create-server';
 
 // stdout carries the JSON log and nothing else, so a log shipper can parse every
 // line; what a person starting the server reads (the endpoint, the development
@@ -44,12 +44,19 @@ try {
 // Before the lines below: a script that stops the server as soon as it reads them must stop it cleanly.
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, async () => {
+  process.on(signal, () => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    await server.close();
-    process.exit(0);
+    // A close that fails (say, usage could not be written) is logged and the process still ends,
+    // non-zero, so the process manager sees it: a stop must never leave the service half-closed.
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stopping failed');
+        process.exit(1);
+      },
+    );
   });
 }
 logger.info({ url: `${server.url}/graphql`, database, production: config.production, instance: config.instanceId }, 'API key service listening');

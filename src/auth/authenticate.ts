@@ -1,7 +1,7 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { LRUCache } from 'lru-cache';
-import type { Principal } from './principal';
 import { createMonotonicClock } from '../domain/monotonic-clock';
+import type { Principal } from './principal';
 import { principalFromClaims } from './token-claims';
 
 export interface AuthConfig {

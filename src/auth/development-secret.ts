@@ -17,6 +17,9 @@ export function loadOrCreateDevelopmentSecret(dataDirectory: string): string {
     return secret;
   } catch (error) {
     const path = (error as { path?: string }).path ?? file;
-    throw new StartFailure(`cannot keep the development signing secret in the data folder ${dataDirectory} (${path}): ${causeOf(error)}; make the folder writable, or set AUTH_JWT_SECRET`, { cause: error });
+    throw new StartFailure(
+      `cannot keep the development signing secret in the data folder ${dataDirectory} (${path}): ${causeOf(error)}; make the folder writable, or set AUTH_JWT_SECRET`,
+      { cause: error },
+    );
   }
 }

@@ -4,7 +4,7 @@ import { rebuildProjections } from '../../projections/rebuild';
 import { loadDatabaseUrl, loadOrExit } from '../config/load-config';
 import { maskUrl } from '../config/mask-url';
 import { StartFailure } from '../config/start-failure';
-import { openDatabase, type Db } from '../store/database';
+import { type Db, openDatabase } from '../store/database';
 
 const databaseUrl = loadOrExit('Not rebuilding', loadDatabaseUrl);
 let db: Db;

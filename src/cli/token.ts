@@ -19,7 +19,10 @@ try {
     },
   });
   if (!values.sub) throw new ConfigError('--sub is required');
-  const perms = values.perms.split(',').map((perm) => perm.trim()).filter(Boolean);
+  const perms = values.perms
+    .split(',')
+    .map((perm) => perm.trim())
+    .filter(Boolean);
   const unknown = perms.filter((perm) => !(PERMISSIONS as readonly string[]).includes(perm));
   if (unknown.length) throw new ConfigError(`unknown permission(s): ${unknown.join(', ')}`);
   const ttl = Number(values.ttl);
@@ -27,7 +30,8 @@ try {
 
   const config = loadConfig();
   const maxTtl = config.auth.maxTokenLifetimeSeconds;
-  if (maxTtl !== undefined && ttl > maxTtl) throw new ConfigError(`--ttl must be at most ${maxTtl} seconds (AUTH_MAX_TOKEN_LIFETIME_SECONDS): the service refuses longer-lived tokens`);
+  if (maxTtl !== undefined && ttl > maxTtl)
+    throw new ConfigError(`--ttl must be at most ${maxTtl} seconds (AUTH_MAX_TOKEN_LIFETIME_SECONDS): the service refuses longer-lived tokens`);
   if (config.auth.jwksUrl) throw new ConfigError('AUTH_JWKS_URL is set: tokens come from your identity provider');
   // Signs with the current secret only; AUTH_JWT_PREVIOUS_SECRETS are for verifying tokens already out.
   const { jwtSecret, issuer, audience } = resolveAuthConfig(config);

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadDatabaseUrl, loadOrExit } from '../config/load-config';
-import { HeadFormatError, parseExpectedHead, readHeadFile, type ExpectedHead } from '../store/backup-head';
+import { type ExpectedHead, HeadFormatError, parseExpectedHead, readHeadFile } from '../store/backup-head';
 import { isPostgresUrl, openDatabase, sqliteFileFromUrl } from '../store/database';
 import { checkLogIntegrity } from '../store/log-integrity';
 import { checkUsageBooks } from '../usage/check-usage-books';
@@ -50,7 +50,9 @@ try {
     // the walk vouched for it if the head reached it.
     const row = await db.selectFrom('events').select('chain_hash').where('position', '=', expected.position).executeTakeFirst();
     if (row?.chain_hash === expected.hash && report.ok) {
-      console.log(`Expected head found: position ${expected.position}, hash ${expected.hash}${report.headPosition !== null && report.headPosition > expected.position ? ` (the log goes on to position ${report.headPosition})` : ''}.`);
+      console.log(
+        `Expected head found: position ${expected.position}, hash ${expected.hash}${report.headPosition !== null && report.headPosition > expected.position ? ` (the log goes on to position ${report.headPosition})` : ''}.`,
+      );
     } else if (row?.chain_hash === expected.hash) {
       console.log(`Expected head NOT vouched for: position ${expected.position} holds hash ${expected.hash}, but the chain does not verify.`);
       process.exitCode = 1;
@@ -66,7 +68,9 @@ try {
   const usage = await checkUsageBooks(db);
   const usageSeconds = ((performance.now() - usageStarted) / 1000).toFixed(2);
   if (usage.ok) {
-    console.log(`Usage books intact: ${usage.closings} closed hours, ${usage.checkedRows} kept usage rows checked in ${usageSeconds} s; ${usage.openWindows} windows since the last closing are covered once their hour closes.`);
+    console.log(
+      `Usage books intact: ${usage.closings} closed hours, ${usage.checkedRows} kept usage rows checked in ${usageSeconds} s; ${usage.openWindows} windows since the last closing are covered once their hour closes.`,
+    );
   } else {
     for (const problem of usage.problems) console.log(`Usage BROKEN: ${problem}.`);
     process.exitCode = 1;

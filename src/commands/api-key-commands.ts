@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { NotFoundError } from '../domain/errors';
 import { generateSecret } from '../secrets/api-key-secret';
 import type { CommandContext } from './command-context';
-import { NotFoundError } from '../domain/errors';
 import { handleKeyCommand, handleKeyCommandFor } from './handle-key-command';
 import { changeKeyInput, checkExpiry, generateKeyInput, parseInput, rollKeyInput } from './inputs';
 

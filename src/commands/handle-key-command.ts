@@ -4,8 +4,8 @@ import { lifecycleStreamId } from '../../events/streams';
 import { decide } from '../domain/decide';
 import type { KeyCommand } from '../domain/key-commands';
 import { foldKeyState, type KeyState } from '../domain/key-state';
-import { appendToStream, readStream } from '../store/event-store';
 import { commitEvents } from '../store/commit-events';
+import { appendToStream, readStream } from '../store/event-store';
 import type { CommandContext } from './command-context';
 
 /**
@@ -20,11 +20,7 @@ export function handleKeyCommand(ctx: CommandContext, command: KeyCommand): Prom
 }
 
 /** The same, for a command that needs the key's current state to be formed (a roll's secret takes the key's environment). */
-export async function handleKeyCommandFor(
-  ctx: CommandContext,
-  keyId: string,
-  commandFor: (state: KeyState) => KeyCommand,
-): Promise<StoredEvent[]> {
+export async function handleKeyCommandFor(ctx: CommandContext, keyId: string, commandFor: (state: KeyState) => KeyCommand): Promise<StoredEvent[]> {
   const history = await readStream(ctx.db, lifecycleStreamId(keyId));
   const state = foldKeyState(history);
   const command = commandFor(state);

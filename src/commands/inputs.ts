@@ -27,13 +27,9 @@ export const reason = text('reason', 500)
   .transform((value) => (value ? value : null));
 
 /** The platform's own project id: opaque to us, but kept to characters safe in URLs and logs. */
-export const projectId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'projectId must be 1-128 letters, digits, or . _ : - and start with a letter or digit');
+export const projectId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'projectId must be 1-128 letters, digits, or . _ : - and start with a letter or digit');
 
-export const environment = z
-  .string()
-  .regex(ENVIRONMENT_PATTERN, 'environment must be 2-16 lowercase letters or digits, starting with a letter (for example live, test, staging)');
+export const environment = z.string().regex(ENVIRONMENT_PATTERN, 'environment must be 2-16 lowercase letters or digits, starting with a letter (for example live, test, staging)');
 
 /** Keys live at most this long; a later expiry is almost certainly a mistake (or a year typed wrong). */
 export const MAX_KEY_LIFETIME_DAYS = 3650;
@@ -68,7 +64,5 @@ export function checkExpiry(expiresAt: Date | null | undefined, now: Date, path 
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, pathPrefix = 'input'): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new ValidationError(
-    result.error.issues.map((issue) => ({ path: [pathPrefix, ...issue.path].join('.'), message: issue.message })),
-  );
+  throw new ValidationError(result.error.issues.map((issue) => ({ path: [pathPrefix, ...issue.path].join('.'), message: issue.message })));
 }

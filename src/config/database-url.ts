@@ -33,7 +33,8 @@ export function databaseUrlProblem(databaseUrl: string): string | null {
       return `${shown} is not a valid URL (a port that is not a number? a password with / ? # or @ not percent-encoded?)${accepted}`;
     }
     const schema = url.searchParams.get('schema');
-    if (schema !== null && !POSTGRES_SCHEMA_PATTERN.test(schema)) return `${shown} names ?schema=${schema}: a schema name must be lowercase letters, digits and _, not starting with a digit`;
+    if (schema !== null && !POSTGRES_SCHEMA_PATTERN.test(schema))
+      return `${shown} names ?schema=${schema}: a schema name must be lowercase letters, digits and _, not starting with a digit`;
     return null;
   }
   // Two letters at least: "C:\data\apikeys.db" is a Windows path, not a URL.

@@ -116,7 +116,10 @@ function secret(raw: string): string {
 
 /** Comma-separated; a secret holding a comma cannot be listed (generate them as hex or base64url). */
 function previousSecrets(raw: string): string[] {
-  const secrets = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const secrets = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const short = secrets.findIndex((entry) => entry.length < MIN_SECRET_LENGTH);
   if (short >= 0) throw new Refused(`must be a comma-separated list of secrets of at least ${MIN_SECRET_LENGTH} characters each; entry ${short + 1} has ${secrets[short]!.length}`);
   return secrets;
@@ -208,12 +211,28 @@ export const envSchema = z.object({
     default: '',
     description: '`production` requires authentication settings, turns GraphiQL and suggestions off; else `development` or `test` (anything else is refused)',
   }),
-  AUTH_JWT_SECRET: setting(secret, undefined as string | undefined, { default: '(development: generated in the data folder)', description: 'HS256 secret that signs tokens (`npm run token`) and verifies them, at least 32 characters' }, { emptyIsUnset: true }),
-  AUTH_JWT_PREVIOUS_SECRETS: setting(previousSecrets, [] as string[], {
-    default: '',
-    description: 'comma-separated earlier HS256 secrets (at least 32 characters each), accepted for verification only, so the secret can be rolled without downtime (see "Rolling the signing secret")',
-  }, { emptyIsUnset: true }),
-  AUTH_JWKS_URL: setting(httpUrl, undefined as string | undefined, { default: '', description: 'JWKS endpoint of your identity provider (RS256/ES256); takes precedence over the secret' }, { emptyIsUnset: true }),
+  AUTH_JWT_SECRET: setting(
+    secret,
+    undefined as string | undefined,
+    { default: '(development: generated in the data folder)', description: 'HS256 secret that signs tokens (`npm run token`) and verifies them, at least 32 characters' },
+    { emptyIsUnset: true },
+  ),
+  AUTH_JWT_PREVIOUS_SECRETS: setting(
+    previousSecrets,
+    [] as string[],
+    {
+      default: '',
+      description:
+        'comma-separated earlier HS256 secrets (at least 32 characters each), accepted for verification only, so the secret can be rolled without downtime (see "Rolling the signing secret")',
+    },
+    { emptyIsUnset: true },
+  ),
+  AUTH_JWKS_URL: setting(
+    httpUrl,
+    undefined as string | undefined,
+    { default: '', description: 'JWKS endpoint of your identity provider (RS256/ES256); takes precedence over the secret' },
+    { emptyIsUnset: true },
+  ),
   AUTH_ISSUER: setting(text, undefined as string | undefined, { default: '', description: 'required `iss`, when set' }, { emptyIsUnset: true }),
   AUTH_AUDIENCE: setting(text, undefined as string | undefined, { default: '', description: 'required `aud`, when set' }, { emptyIsUnset: true }),
   AUTH_JWKS_COOLDOWN_MS: setting(wholeNumber('milliseconds', 1, MAX_TIMER_MS), 5000, { default: '`5000`', description: 'least time between two JWKS fetches' }),
@@ -221,13 +240,19 @@ export const envSchema = z.object({
     default: '`2592000` (30 days)',
     description: "furthest a token's `exp` may lie ahead; later ones get 401",
   }),
-  METRICS_TOKEN: setting(metricsToken, undefined as string | undefined, {
-    default: '',
-    description: 'bearer token (at least 32 characters) Prometheus sends to `/metrics`; unset, `/metrics` answers requests from loopback only',
-  }, { emptyIsUnset: true }),
+  METRICS_TOKEN: setting(
+    metricsToken,
+    undefined as string | undefined,
+    {
+      default: '',
+      description: 'bearer token (at least 32 characters) Prometheus sends to `/metrics`; unset, `/metrics` answers requests from loopback only',
+    },
+    { emptyIsUnset: true },
+  ),
   TRUST_PROXY: setting(proxyHops, 0, {
     default: '`0`',
-    description: 'proxies in front of the service (`true`/`yes`/`on` = 1, `false`/`no`/`off` = 0, or 0-10): the client address is read from `X-Forwarded-For` that many entries from the right',
+    description:
+      'proxies in front of the service (`true`/`yes`/`on` = 1, `false`/`no`/`off` = 0, or 0-10): the client address is read from `X-Forwarded-For` that many entries from the right',
   }),
   GRAPHQL_INTROSPECTION: setting(boolean, undefined as boolean | undefined, { default: 'on, off in production', description: 'allow schema introspection' }),
   USAGE_RECORDING: setting(boolean, true, { default: '`true`', description: 'record verifications in the usage log' }),
@@ -240,18 +265,26 @@ export const envSchema = z.object({
     default: '`90`',
     description: 'days hourly summaries are kept (at least 2, and at least the minute retention); daily summaries are kept for good',
   }),
-  INSTANCE_ID: setting(instanceId, undefined as string | undefined, { default: 'random, per start', description: "this instance's name in its usage records (1–64 letters, digits, `.`, `_`, `-`)" }),
+  INSTANCE_ID: setting(instanceId, undefined as string | undefined, {
+    default: 'random, per start',
+    description: "this instance's name in its usage records (1–64 letters, digits, `.`, `_`, `-`)",
+  }),
   FEED_POLL_MS: setting(wholeNumber('milliseconds', 1, MAX_TIMER_MS), 2000, { default: '`2000`', description: 'how often the live feed looks for events it was not told of' }),
   CHANGE_STALENESS_MS: setting(wholeNumber('milliseconds', 1, MAX_TIMER_MS), 1000, {
     default: '`1000`',
     description: 'PostgreSQL: the longest a cached key answers after a change committed on another instance, even if its notification is lost',
   }),
   REQUEST_TIMEOUT_MS: setting(wholeNumber('milliseconds', 1, MAX_TIMER_MS), 30_000, { default: '`30000`', description: 'how long a request may take to arrive whole' }),
-  CORS_ORIGINS: setting(corsOrigins, [] as string[], {
-    default: '(none)',
-    description:
-      'comma-separated origins whose browser pages may call the API, exactly as browsers send them (`https://app.example.com,http://localhost:3000`: http(s), no path); only they get `Access-Control-Allow-Origin`, never credentials. Empty: no CORS headers at all',
-  }, { emptyIsUnset: true }),
+  CORS_ORIGINS: setting(
+    corsOrigins,
+    [] as string[],
+    {
+      default: '(none)',
+      description:
+        'comma-separated origins whose browser pages may call the API, exactly as browsers send them (`https://app.example.com,http://localhost:3000`: http(s), no path); only they get `Access-Control-Allow-Origin`, never credentials. Empty: no CORS headers at all',
+    },
+    { emptyIsUnset: true },
+  ),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -76,8 +76,10 @@ export function explainStartFailure(error: unknown, settings: ListenSettings): s
   const code = codeOf(failure);
   const where = `(PORT=${settings.port}, HOST=${settings.host})`;
   if (code === 'EADDRINUSE') return `port ${settings.port} on ${settings.host} is already in use ${where}: stop what listens there, or set another PORT`;
-  if (code === 'EACCES' && failure.syscall === 'listen') return `port ${settings.port} on ${settings.host} needs privileges this process lacks ${where}: use a PORT of 1024 or more, or let a proxy listen on the low port`;
-  if (code === 'EADDRNOTAVAIL') return `HOST=${settings.host} cannot be listened on: it is not an address of this machine; use one of its addresses, 127.0.0.1 for this machine only or 0.0.0.0 for every interface`;
+  if (code === 'EACCES' && failure.syscall === 'listen')
+    return `port ${settings.port} on ${settings.host} needs privileges this process lacks ${where}: use a PORT of 1024 or more, or let a proxy listen on the low port`;
+  if (code === 'EADDRNOTAVAIL')
+    return `HOST=${settings.host} cannot be listened on: it is not an address of this machine; use one of its addresses, 127.0.0.1 for this machine only or 0.0.0.0 for every interface`;
   if ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && failure.hostname === settings.host) {
     return `HOST=${settings.host} cannot be listened on: the name does not resolve (${code}); use an IP address, or a name this machine resolves`;
   }

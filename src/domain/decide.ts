@@ -1,8 +1,8 @@
 import type { KeyEvent } from '../../events/key-events';
+import { InvalidStateError, NotFoundError } from './errors';
 import type { KeyCommand, RollKey } from './key-commands';
 import type { KeyState } from './key-state';
-import { statusAt, type KeyViewStatus } from './key-status';
-import { InvalidStateError, NotFoundError } from './errors';
+import { type KeyViewStatus, statusAt } from './key-status';
 
 type ExistingKey = Extract<KeyState, { exists: true }>;
 

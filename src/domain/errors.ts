@@ -9,7 +9,10 @@ export abstract class DomainError extends Error {
 
 export class NotFoundError extends DomainError {
   readonly code = 'NOT_FOUND';
-  constructor(readonly resource: string, readonly id: string) {
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
     super(`${resource} not found`);
     this.name = 'NotFoundError';
   }
@@ -17,7 +20,10 @@ export class NotFoundError extends DomainError {
 
 export class InvalidStateError extends DomainError {
   readonly code = 'INVALID_STATE';
-  constructor(message: string, readonly currentStatus: KeyViewStatus) {
+  constructor(
+    message: string,
+    readonly currentStatus: KeyViewStatus,
+  ) {
     super(message);
     this.name = 'InvalidStateError';
   }
@@ -39,7 +45,10 @@ export class ValidationError extends DomainError {
 /** Someone else changed the key between our read and our write; re-read and try again. */
 export class ConflictError extends DomainError {
   readonly code = 'CONFLICT';
-  constructor(readonly streamId: string, readonly expectedVersion: number) {
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: number,
+  ) {
     super(`The key was changed by another request (expected version ${expectedVersion}); reload it and try again`);
     this.name = 'ConflictError';
   }

@@ -13,7 +13,10 @@ import type { Db } from '../store/database';
 
 /** Why a live feed refused or ended a subscription; the client sees the code. */
 export class FeedError extends DomainError {
-  constructor(readonly code: 'FEED_OVERRUN' | 'TOO_MANY_SUBSCRIPTIONS', message: string) {
+  constructor(
+    readonly code: 'FEED_OVERRUN' | 'TOO_MANY_SUBSCRIPTIONS',
+    message: string,
+  ) {
     super(message);
     this.name = 'FeedError';
   }
@@ -63,7 +66,10 @@ export class AuditFeed {
   private poll: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly db: Db, private readonly options: AuditFeedOptions = {}) {}
+  constructor(
+    private readonly db: Db,
+    private readonly options: AuditFeedOptions = {},
+  ) {}
 
   get subscriberCount(): number {
     return this.subscribers.size;
@@ -97,7 +103,10 @@ export class AuditFeed {
    * while the consumer waits (yoga calls it when the client disconnects).
    */
   async subscribe(subscription: FeedSubscription): Promise<AsyncIterableIterator<AuditEventRow>> {
-    const head = await this.db.selectFrom('audit_events').select((eb) => eb.fn.max('position').as('position')).executeTakeFirst();
+    const head = await this.db
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.max('position').as('position'))
+      .executeTakeFirst();
     // Checked after the read, with nothing awaited before registering: two requests at once count.
     const held = [...this.subscribers].filter((subscriber) => subscriber.subject === subscription.subject).length;
     const maxPerSubject = this.options.maxPerSubject ?? 10;
@@ -175,7 +184,10 @@ export class AuditFeed {
   /** Ends the stream at endsAt: now if that has passed (or is not a time), else after the next stretch. */
   private armEnd(subscriber: Subscriber, endsAt: number): void {
     const remaining = endsAt - Date.now();
-    if (!(remaining > 0)) return this.finish(subscriber);
+    if (!(remaining > 0)) {
+      this.finish(subscriber);
+      return;
+    }
     subscriber.timer = setTimeout(() => this.armEnd(subscriber, endsAt), Math.min(remaining, MAX_TIMER_MS));
     subscriber.timer.unref();
   }

@@ -1,14 +1,14 @@
 import type { StoredEvent } from '../../events/event-envelope';
 import type { Principal } from '../auth/principal';
-import type { AuditFeed } from '../feed/audit-feed';
 import type { CommandContext } from '../commands/command-context';
+import type { AuditFeed } from '../feed/audit-feed';
 import type { ClientInfo } from '../server/client-info';
-import type { Db } from '../store/database';
 import type { HeavyWork } from '../server/heavy-work';
+import type { Db } from '../store/database';
 import type { IntegrityReport } from '../store/log-integrity';
+import type { UsageRetention } from '../usage/usage-books-state';
 import type { KeyVerifier } from '../verification/key-verifier';
 import { createLoaders, type Loaders } from './loaders';
-import type { UsageRetention } from '../usage/usage-books-state';
 import type { OpaqueIds } from './opaque-ids';
 
 export interface GraphQLContext {

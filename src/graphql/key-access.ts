@@ -25,6 +25,7 @@ export async function loadVisibleKeyOrFail(ctx: GraphQLContext, keyId: string): 
  * required on the key's own project. Malformed ids, unknown and invisible keys pass
  * on to the resolver, which answers them as Validation or NotFound errors.
  */
+// biome-ignore lint/suspicious/noExplicitAny: each field passes its own argument type; the id is validated where it is read
 export function permissionOnKey(permission: Permission, globalIdOf: (args: any) => unknown) {
   return async (_parent: unknown, args: unknown, ctx: GraphQLContext) => {
     let keyId: string;

@@ -1,9 +1,9 @@
 import DataLoader from 'dataloader';
-import { findApiKeysByIds, type ApiKeyRow } from '../queries/api-key-queries';
-import { findApiKeysAsOf, type AsOfUsageSettings } from '../queries/api-keys-as-of';
-import { latestAuditEventsOfKeys, type AuditEventRow } from '../queries/audit-queries';
-import type { Db } from '../store/database';
+import { type ApiKeyRow, findApiKeysByIds } from '../queries/api-key-queries';
+import { type AsOfUsageSettings, findApiKeysAsOf } from '../queries/api-keys-as-of';
+import { type AuditEventRow, latestAuditEventsOfKeys } from '../queries/audit-queries';
 import type { SliceRunner } from '../server/heavy-work';
+import type { Db } from '../store/database';
 
 export interface HistoryPageKey {
   keyId: string;
@@ -47,8 +47,16 @@ export function createLoaders(db: Db, slices?: SliceRunner, usage: AsOfUsageSett
         const rowsByPage = new Map<HistoryPageKey, AuditEventRow[]>();
         for (const group of groups.values()) {
           const { limit, beforePosition, until } = group[0]!;
-          const rows = await latestAuditEventsOfKeys(db, group.map((page) => page.keyId), { limit, beforePosition, until });
-          for (const page of group) rowsByPage.set(page, rows.filter((row) => row.key_id === page.keyId));
+          const rows = await latestAuditEventsOfKeys(
+            db,
+            group.map((page) => page.keyId),
+            { limit, beforePosition, until },
+          );
+          for (const page of group)
+            rowsByPage.set(
+              page,
+              rows.filter((row) => row.key_id === page.keyId),
+            );
         }
         return pages.map((page) => rowsByPage.get(page) ?? []);
       },

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { VerificationCode, VerificationObserver, VerificationPath } from '../verification/key-verifier';
 import type { UsageRecorderObserver } from '../verification/usage-recorder';
 
@@ -185,7 +185,11 @@ export class ServerMetrics {
       });
     poolGauge('apikeys_db_pool_connections', 'PostgreSQL: connections open in the pool (main or verification).', (pool) => pool.totalCount);
     poolGauge('apikeys_db_pool_idle_connections', 'PostgreSQL: open connections not in use.', (pool) => pool.idleCount);
-    poolGauge('apikeys_db_pool_waiting_requests', 'PostgreSQL: queries waiting for a connection; above 0 for long means the pool is too small or the database slow.', (pool) => pool.waitingCount);
+    poolGauge(
+      'apikeys_db_pool_waiting_requests',
+      'PostgreSQL: queries waiting for a connection; above 0 for long means the pool is too small or the database slow.',
+      (pool) => pool.waitingCount,
+    );
   }
 
   /** The text exposition: this server's metrics, then the process's. */

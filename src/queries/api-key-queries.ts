@@ -25,13 +25,7 @@ export interface ApiKeyFilter {
 }
 
 /** A page of a project's keys, newest first, by keyset on the creating event's position. */
-export async function listProjectApiKeys(
-  db: Db,
-  projectId: string,
-  filter: ApiKeyFilter,
-  page: { limit: number; beforePosition: number | null },
-  now: Date,
-): Promise<ApiKeyRow[]> {
+export async function listProjectApiKeys(db: Db, projectId: string, filter: ApiKeyFilter, page: { limit: number; beforePosition: number | null }, now: Date): Promise<ApiKeyRow[]> {
   const at = now.toISOString();
   let query = db.selectFrom('api_keys').selectAll().where('project_id', '=', projectId);
   // A deleted key is history, not part of the project's keys, unless asked for by status.

@@ -1,12 +1,12 @@
-import { lifecycleStreamId } from '../../events/streams';
 import type { StoredEvent } from '../../events/event-envelope';
+import { lifecycleStreamId } from '../../events/streams';
 import { foldApiKeyRow, type UsageTotals } from '../../projections/api-key-as-of';
-import { asOfBoundary, keyUsageTotals } from '../usage/usage-queries';
-import { heldFrom, readBooksState } from '../usage/usage-books-state';
 import { statusAt } from '../domain/key-status';
+import { type SliceRunner, unlimitedSlices } from '../server/heavy-work';
 import type { Db } from '../store/database';
-import { unlimitedSlices, type SliceRunner } from '../server/heavy-work';
 import { toStoredEvent } from '../store/event-store';
+import { heldFrom, readBooksState } from '../usage/usage-books-state';
+import { asOfBoundary, keyUsageTotals } from '../usage/usage-queries';
 import type { ApiKeyFilter, ApiKeyRow } from './api-key-queries';
 
 // Time travel: keys as they were at a moment, rebuilt from the log rather than
@@ -44,13 +44,7 @@ export async function findApiKeysAsOf(
 async function foldChunk(db: Db, keyIds: readonly string[], asOf: Date, slices: SliceRunner, settings: AsOfUsageSettings): Promise<Map<string, ApiKeyRow>> {
   const until = asOf.toISOString();
   const lifecycle = await slices(async () => {
-    const rows = await db
-      .selectFrom('events')
-      .selectAll()
-      .where('stream_id', 'in', keyIds.map(lifecycleStreamId))
-      .where('recorded_at', '<=', until)
-      .orderBy('position')
-      .execute();
+    const rows = await db.selectFrom('events').selectAll().where('stream_id', 'in', keyIds.map(lifecycleStreamId)).where('recorded_at', '<=', until).orderBy('position').execute();
     const byKey = new Map<string, StoredEvent[]>();
     // Lifecycle streams hold key events only.
     for (const event of rows.map(toStoredEvent) as StoredEvent[]) {
@@ -122,11 +116,7 @@ export async function listProjectApiKeysAsOf(
   // Rebuild as many keys as the page needs; if a filter drops some, twice as many next time.
   let batch = page.limit;
   while (found.length < page.limit) {
-    let query = db
-      .selectFrom('api_keys')
-      .select(['id', 'created_position'])
-      .where('project_id', '=', projectId)
-      .where('created_at', '<=', at);
+    let query = db.selectFrom('api_keys').select(['id', 'created_position']).where('project_id', '=', projectId).where('created_at', '<=', at);
     if (before !== null) query = query.where('created_position', '<', before);
     // What today's row already rules out: deletion is final, the environment never
     // changes, and a key's expiry only ever moves earlier (a roll).
@@ -137,7 +127,13 @@ export async function listProjectApiKeysAsOf(
     if (filter.expiresBefore) query = query.where('expires_at', '<', filter.expiresBefore.toISOString());
     const candidates = await slices(() => query.orderBy('created_position', 'desc').limit(batch).execute());
     if (candidates.length === 0) break;
-    const keys = await findApiKeysAsOf(db, candidates.map((candidate) => candidate.id), asOf, slices, settings);
+    const keys = await findApiKeysAsOf(
+      db,
+      candidates.map((candidate) => candidate.id),
+      asOf,
+      slices,
+      settings,
+    );
     for (const candidate of candidates) {
       const key = keys.get(candidate.id);
       if (key && matchesFilter(key, filter, asOf) && found.length < page.limit) found.push(key);

@@ -1,7 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { LIFECYCLE_EVENT_TYPES } from '../../events/key-events';
+import { type SliceRunner, unlimitedSlices } from '../server/heavy-work';
 import type { Db } from '../store/database';
-import { unlimitedSlices, type SliceRunner } from '../server/heavy-work';
 import type { AuditEventsTable } from '../store/schema';
 
 export type AuditEventRow = Selectable<AuditEventsTable>;
@@ -88,11 +88,6 @@ export async function latestAuditEventsOfKeys(
     .where('key_id', 'in', keyIds)
     .$if(page.beforePosition !== null, (q) => q.where('position', '<', page.beforePosition!))
     .$if(page.until !== null, (q) => q.where('occurred_at', '<=', page.until!));
-  const rows = await db
-    .selectFrom(ranked.as('ranked'))
-    .selectAll()
-    .where('rank', '<=', page.limit)
-    .orderBy('position', 'desc')
-    .execute();
+  const rows = await db.selectFrom(ranked.as('ranked')).selectAll().where('rank', '<=', page.limit).orderBy('position', 'desc').execute();
   return rows.map(({ rank: _rank, ...row }) => row);
 }

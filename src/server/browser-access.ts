@@ -5,9 +5,7 @@
 const ALLOWED_HEADERS = ['authorization', 'content-type', 'accept', 'x-request-id'];
 
 /** The shape of yoga's (whatwg-node's) CORS options, which graphql-yoga does not export. */
-type CorsAnswer =
-  | false
-  | { origin: string[]; credentials: boolean; methods: string[]; allowedHeaders: string[]; exposedHeaders: string[]; maxAge: number };
+type CorsAnswer = false | { origin: string[]; credentials: boolean; methods: string[]; allowedHeaders: string[]; exposedHeaders: string[]; maxAge: number };
 
 /**
  * yoga's `cors` option: a page of a listed origin (exact match, as the browser sends

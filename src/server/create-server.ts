@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { createAuthenticator, type AuthConfig } from '../auth/authenticate';
+import { type AuthConfig, createAuthenticator } from '../auth/authenticate';
 import { schema } from '../graphql/schema';
-import type { UsageRetention } from '../usage/usage-books-state';
 import { createMetricsEndpoint } from '../metrics/metrics-endpoint';
 import { observeServiceParts } from '../metrics/observe-parts';
 import { ServerMetrics } from '../metrics/server-metrics';
-import { openDatabase, type Db } from '../store/database';
+import { type Db, openDatabase } from '../store/database';
+import type { UsageRetention } from '../usage/usage-books-state';
 import { clientInfoOf } from './client-info';
 import { listenHttp } from './http-listener';
 import { answerLiveness, createReadiness } from './readiness';
@@ -94,7 +94,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     return await compose(options, logger, db, opened);
   } catch (error) {
-    for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    for (const close of opened.reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import { getOperationAST, Kind, type DocumentNode } from 'graphql';
+import { type DocumentNode, getOperationAST, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RequestRecord } from './request-record';
 

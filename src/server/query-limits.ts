@@ -1,5 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { getOperationAST, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import { type FragmentDefinitionNode, GraphQLError, getOperationAST, Kind, NoSchemaIntrospectionCustomRule, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /** Largest request body accepted, in bytes: generous for any real operation, far below a flood. */
@@ -59,16 +59,16 @@ export function timeTravelCostPlugin(limit = MAX_KEYS_AS_OF_PER_REQUEST): Plugin
       const values: Record<string, unknown> = Object.assign(Object.create(null), args.variableValues);
       for (const definition of operation.variableDefinitions ?? []) {
         const name = definition.variable.name.value;
-        if (values[name] === undefined && definition.defaultValue) values[name] = valueOf(definition.defaultValue, {});
+        if (values[name] === undefined && definition.defaultValue) values[name] = literalValue(definition.defaultValue, {});
       }
       const keys = keysAsOf(fragments, operation.selectionSet, values, new Set());
       if (keys <= limit) return;
       setResultAndStopExecution({
         errors: [
-          new GraphQLError(
-            `This request may rebuild ${keys} keys from the event log (asOf); at most ${limit} are allowed per request. Ask for fewer or smaller pages.`,
-            { nodes: [operation], extensions: { code: 'QUERY_TOO_COSTLY', http: { status: 400 } } },
-          ),
+          new GraphQLError(`This request may rebuild ${keys} keys from the event log (asOf); at most ${limit} are allowed per request. Ask for fewer or smaller pages.`, {
+            nodes: [operation],
+            extensions: { code: 'QUERY_TOO_COSTLY', http: { status: 400 } },
+          }),
         ],
       });
     },
@@ -98,7 +98,7 @@ function keysAsOf(
       if (!fragment || inFragments.has(name)) continue;
       total += keysAsOf(fragments, fragment.selectionSet, variables, new Set([...inFragments, name]), seenAsOf);
     } else {
-      const args = new Map((selection.arguments ?? []).map((arg) => [arg.name.value, valueOf(arg.value, variables)]));
+      const args = new Map((selection.arguments ?? []).map((arg) => [arg.name.value, literalValue(arg.value, variables)]));
       const asOf = args.get('asOf');
       const timeTravel = asOf !== undefined && asOf !== null;
       const field = selection.name.value;
@@ -125,7 +125,7 @@ function keysAsOf(
 }
 
 /** A literal's value, or a variable's from the request; undefined when absent. */
-function valueOf(node: ValueNode, variables: Record<string, unknown>): unknown {
+function literalValue(node: ValueNode, variables: Record<string, unknown>): unknown {
   switch (node.kind) {
     case Kind.VARIABLE:
       return variables[node.name.value];
@@ -135,7 +135,7 @@ function valueOf(node: ValueNode, variables: Record<string, unknown>): unknown {
     case Kind.FLOAT:
       return Number(node.value);
     case Kind.LIST:
-      return node.values.map((value) => valueOf(value, variables));
+      return node.values.map((value) => literalValue(value, variables));
     case Kind.OBJECT:
       return {};
     default:

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { AuthenticationError, type Authenticate } from '../auth/authenticate';
+import { type Authenticate, AuthenticationError } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
 import type { ServerMetrics } from '../metrics/server-metrics';
 import { sendError } from './http-responses';
 import { IncompleteBodyError, readBody, rejectUnboundedBody } from './request-body';
 import { requestIdOf } from './request-id';
-import { finishRecordOnClose, startRecord, type RequestRecord } from './request-record';
+import { finishRecordOnClose, type RequestRecord, startRecord } from './request-record';
 
 export interface RequestHandlerDeps {
   logger: Logger;

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../../events/event-envelope';
+import { INSTANCE_ID_PATTERN, randomInstanceId } from '../config/load-config';
 import { createMonotonicClock } from '../domain/monotonic-clock';
 import { AuditFeed } from '../feed/audit-feed';
+import type { UsageSettings } from '../graphql/context';
 import { createOpaqueIds, loadOpaqueIdSecret, type OpaqueIds } from '../graphql/opaque-ids';
 import { ChangeListener } from '../store/change-notifications';
-import { isPostgresUrl, openVerificationReader, type Db } from '../store/database';
+import { type Db, isPostgresUrl, openVerificationReader } from '../store/database';
 import { logHeadRecordedAt } from '../store/event-store';
 import { IntegrityChecker, type IntegrityReport } from '../store/log-integrity';
 import { latestUsageAt } from '../usage/latest-usage';
@@ -12,11 +14,9 @@ import { UsageBooks } from '../usage/usage-books';
 import { DEFAULT_USAGE_RETENTION } from '../usage/usage-books-state';
 import { KeyVerifier, type VerificationObserver } from '../verification/key-verifier';
 import { UsageRecorder, type UsageRecorderObserver } from '../verification/usage-recorder';
-import type { UsageSettings } from '../graphql/context';
-import { INSTANCE_ID_PATTERN, randomInstanceId } from '../config/load-config';
+import type { ServerOptions } from './create-server';
 import { HeavyWork } from './heavy-work';
 import { DatabaseHealth } from './readiness';
-import type { ServerOptions } from './create-server';
 
 /** What the service is made of, below HTTP and GraphQL: one set per server. */
 export interface ServiceParts {
@@ -76,7 +76,8 @@ export async function wireServiceParts(
   const instance = options.instanceId ?? randomInstanceId();
   if (!INSTANCE_ID_PATTERN.test(instance)) throw new Error('instanceId must be 1-64 letters, digits, dots, dashes or underscores');
   const windowSeconds = options.usageWindowSeconds ?? 60;
-  if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || 3600 % windowSeconds !== 0) throw new Error('usageWindowSeconds must be a whole number of seconds that divides an hour');
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || 3600 % windowSeconds !== 0)
+    throw new Error('usageWindowSeconds must be a whole number of seconds that divides an hour');
   const usageSettings: UsageSettings = { retention: options.usageRetention ?? DEFAULT_USAGE_RETENTION, windowMs: windowSeconds * 1000 };
   const usage =
     options.usageRecording === false

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Kind, parse, validate, type FieldNode, type GraphQLSchema } from 'graphql';
+import { type DocumentNode, type FieldNode, type GraphQLSchema, Kind, parse, validate } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Authenticate } from '../auth/authenticate';
 import { hasPermissionAnywhere, type Principal } from '../auth/principal';
@@ -97,8 +97,16 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
    * which answers it with the typed error: 401, or 503 UNAVAILABLE at once (the
    * verifier does not retry a database that just failed).
    */
-  async function verifyAfterWaiting(req: IncomingMessage, res: ServerResponse, contentType: string, query: string, variables: unknown, operationName: unknown, record: RequestRecord | undefined) {
-    let principal;
+  async function verifyAfterWaiting(
+    req: IncomingMessage,
+    res: ServerResponse,
+    contentType: string,
+    query: string,
+    variables: unknown,
+    operationName: unknown,
+    record: RequestRecord | undefined,
+  ) {
+    let principal: Principal;
     try {
       principal = await authenticate(req.headers.authorization);
     } catch {
@@ -112,8 +120,16 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
   }
 
   /** With the token known, when the key must be read (or a foreign key costs a read). */
-  async function verifyByReading(res: ServerResponse, contentType: string, query: string, operation: CompiledVerify, secret: string, principal: Principal, record: RequestRecord | undefined) {
-    let result;
+  async function verifyByReading(
+    res: ServerResponse,
+    contentType: string,
+    query: string,
+    operation: CompiledVerify,
+    secret: string,
+    principal: Principal,
+    record: RequestRecord | undefined,
+  ) {
+    let result: Awaited<ReturnType<typeof verifier.verify>>;
     try {
       result = await verifier.verify(secret, principal, 'fast');
     } catch {
@@ -155,7 +171,7 @@ function responseContentType(req: IncomingMessage): string | null {
 
 /** Compiles a document that is exactly one valid verifyApiKey mutation, or returns null. */
 function compile(schema: GraphQLSchema, payloadWriters: ReturnType<typeof verifyPayloadWriters>, query: string): CompiledVerify | null {
-  let document;
+  let document: DocumentNode;
   try {
     document = parse(query, { noLocation: true });
   } catch {

@@ -1,5 +1,9 @@
 import {
   defaultFieldResolver,
+  type GraphQLField,
+  type GraphQLLeafType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
   getNamedType,
   getNullableType,
   isLeafType,
@@ -7,10 +11,6 @@ import {
   isNonNullType,
   isObjectType,
   Kind,
-  type GraphQLField,
-  type GraphQLLeafType,
-  type GraphQLObjectType,
-  type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
 import type { CachedKey } from '../verification/key-cache';
@@ -53,7 +53,10 @@ const NO_ARGUMENTS = Object.freeze({});
 
 /** Info with the field's name only (what graphql's default resolver reads); anything else is refused. */
 function infoFor(fieldName: string) {
-  return new Proxy({ fieldName }, { get: (target, property) => (property === 'fieldName' ? target.fieldName : refuse()), has: refuse, ownKeys: refuse, getOwnPropertyDescriptor: refuse });
+  return new Proxy(
+    { fieldName },
+    { get: (target, property) => (property === 'fieldName' ? target.fieldName : refuse()), has: refuse, ownKeys: refuse, getOwnPropertyDescriptor: refuse },
+  );
 }
 
 const SAMPLE_KEY: CachedKey = { id: 'key_sample', projectId: 'proj_sample', name: 'sample', environment: 'live', status: 'ACTIVE', expiresAtMs: Date.UTC(2030, 0, 1) };

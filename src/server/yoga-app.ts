@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { AuthenticationError, type Authenticate } from '../auth/authenticate';
+import { type Authenticate, AuthenticationError } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
 import { createGraphQLContext } from '../graphql/context';
 import { schema } from '../graphql/schema';
@@ -10,8 +10,8 @@ import type { ClientInfo } from './client-info';
 import { errorResponsePlugin } from './error-response-plugin';
 import { createGraphiQLRenderer, graphiqlOptionsFor } from './graphiql-page';
 import { createMaskError } from './mask-error';
-import { disableIntrospectionPlugin, queryLimitsPlugin } from './query-limits';
 import { operationRecordPlugin } from './operation-record-plugin';
+import { disableIntrospectionPlugin, queryLimitsPlugin } from './query-limits';
 import type { RequestRecord } from './request-record';
 import type { ServiceParts } from './service-parts';
 
@@ -56,7 +56,21 @@ export function createYogaApp(parts: ServiceParts, options: YogaAppOptions) {
     context: async ({ request, requestId, client, principal: authenticated }) => {
       try {
         const principal = authenticated ?? (await authenticate(request.headers.get('authorization')));
-        return createGraphQLContext({ db, verifier, feed, afterCommit, now, principal, client, requestId, checkIntegrity, heavyWork, ids, usage: usageSettings, signal: request.signal });
+        return createGraphQLContext({
+          db,
+          verifier,
+          feed,
+          afterCommit,
+          now,
+          principal,
+          client,
+          requestId,
+          checkIntegrity,
+          heavyWork,
+          ids,
+          usage: usageSettings,
+          signal: request.signal,
+        });
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         throw new GraphQLError(error.message, {

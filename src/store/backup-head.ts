@@ -15,7 +15,10 @@ export interface ExpectedHead {
 
 export const headFileSchema = z.object({
   headPosition: z.number().int().positive().nullable(),
-  headHash: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  headHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
   takenAt: z.string(),
   events: z.number().int().nonnegative(),
   database: z.string(),
@@ -49,6 +52,7 @@ export function readHeadFile(file: string): ExpectedHead {
   }
   const parsed = headFileSchema.safeParse(json);
   if (!parsed.success) throw new HeadFormatError(`${file} is not a backup head file (headPosition, headHash, takenAt, events, database)`);
-  if ((parsed.data.headPosition === null) !== (parsed.data.headHash === null)) throw new HeadFormatError(`${file} has a head position without a hash, or a hash without a position`);
+  if ((parsed.data.headPosition === null) !== (parsed.data.headHash === null))
+    throw new HeadFormatError(`${file} has a head position without a hash, or a hash without a position`);
   return { position: parsed.data.headPosition, hash: parsed.data.headHash };
 }

@@ -88,9 +88,7 @@ export async function backupSqlite(sourceFile: string, target: string, options: 
 
     const report = await readOnly(partial, (db) => checkLogIntegrity(db));
     if (!report.ok) {
-      throw new BackupError(
-        `the log in the copy is broken at position ${report.firstBrokenPosition} (${report.problem}); run npm run verify-log on the database`,
-      );
+      throw new BackupError(`the log in the copy is broken at position ${report.firstBrokenPosition} (${report.problem}); run npm run verify-log on the database`);
     }
     syncFile(partial);
 
@@ -145,7 +143,6 @@ function syncFile(path: string): void {
     closeSync(fd);
   }
 }
-
 
 function firstLine(error: Error): string {
   return String(error.message).split('\n')[0]!;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { isPostgres, postgresConfig } from './database';
@@ -15,6 +15,7 @@ const LOG_APPENDS = 'event_log_appends';
 const HEARTBEATS = 'api_key_heartbeats';
 
 /** Inside the appending transaction: these keys' lifecycle changed (the payload is the key id alone). */
+// biome-ignore lint/suspicious/noExplicitAny: called inside transactions on either the typed database or the untyped usage tables
 export async function notifyKeyChanged(trx: Kysely<any>, keyIds: string[]): Promise<void> {
   if (!isPostgres(trx)) return;
   for (const keyId of new Set(keyIds)) await sql`select pg_notify(${KEY_CHANGES}, ${keyId})`.execute(trx);
@@ -27,6 +28,7 @@ export async function notifyKeyChanged(trx: Kysely<any>, keyIds: string[]): Prom
  * rolling instance's clock, and must not verify elsewhere for as long as the
  * clocks differ. (Instances from before this ignore the payload.)
  */
+// biome-ignore lint/suspicious/noExplicitAny: called inside transactions on either the typed database or the untyped usage tables
 export async function notifyLogAppended(trx: Kysely<any>, recordedAt: string): Promise<void> {
   if (isPostgres(trx)) await sql`select pg_notify(${LOG_APPENDS}, ${String(Date.parse(recordedAt))})`.execute(trx);
 }
@@ -135,7 +137,8 @@ export class ChangeListener {
     if (!client) return;
     if (performance.now() - this.lastEcho > (this.options.silentMs ?? 3000)) {
       this.lost(client, new Error('no heartbeat came back through the notification channel'));
-      return destroy(client);
+      destroy(client);
+      return;
     }
     // One at a time: on a silent connection they would only pile up.
     if (this.awaitingEcho) return;

@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Driver } from 'kysely';
+import { CompiledQuery, type Driver, Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { isPostgresUrl, POSTGRES_SCHEMA_PATTERN, sqliteFileFromUrl } from '../config/database-url';
 import { databaseOpenFailure, StartFailure } from '../config/start-failure';
-import type { Database } from './schema';
 import { migrateToLatest } from './migrations';
+import type { Database } from './schema';
 import { withStatementCache } from './sqlite-statements';
 
 export interface DatabaseOptions {
@@ -69,7 +69,11 @@ export async function openDatabase(databaseUrl: string, options: DatabaseOptions
 async function createSchemaIfMissing(db: Db, databaseUrl: string): Promise<void> {
   const schema = new URL(databaseUrl).searchParams.get('schema');
   if (!schema) return;
-  const { rows } = await sql<{ user: string; database: string; present: boolean }>`select current_user as user, current_database() as database, exists(select 1 from pg_namespace where nspname = ${schema}) as present`.execute(db);
+  const { rows } = await sql<{
+    user: string;
+    database: string;
+    present: boolean;
+  }>`select current_user as user, current_database() as database, exists(select 1 from pg_namespace where nspname = ${schema}) as present`.execute(db);
   const { user, database, present } = rows[0]!;
   if (present) return;
   try {
@@ -99,6 +103,7 @@ export async function openVerificationReader(databaseUrl: string, main: Db, opti
 }
 
 /** Whether a database (or a transaction on it) is PostgreSQL: the few dialect-specific steps ask this. */
+// biome-ignore lint/suspicious/noExplicitAny: asked of every handle, typed or not (usage tables, migrations)
 export function isPostgres(db: Kysely<any>): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
@@ -136,6 +141,7 @@ function postgresDialect(databaseUrl: string, poolSize: number, onConnectionErro
 const poolsByAdapter = new WeakMap<object, pg.Pool>();
 
 /** A PostgreSQL handle's connection pool (for its metrics); null on SQLite. */
+// biome-ignore lint/suspicious/noExplicitAny: any handle, typed or not
 export function poolOf(db: Kysely<any>): pg.Pool | null {
   return poolsByAdapter.get(db.getExecutor().adapter) ?? null;
 }

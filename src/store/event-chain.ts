@@ -10,23 +10,11 @@ import type { EventsTable } from './schema';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-type ChainedContent = Pick<
-  Insertable<EventsTable>,
-  'stream_id' | 'stream_version' | 'type' | 'schema_version' | 'data' | 'metadata' | 'recorded_at'
->;
+type ChainedContent = Pick<Insertable<EventsTable>, 'stream_id' | 'stream_version' | 'type' | 'schema_version' | 'data' | 'metadata' | 'recorded_at'>;
 
 export function chainHash(previousHash: string, row: ChainedContent): string {
   // A JSON array keeps field boundaries unambiguous: no two different rows encode alike.
-  const content = JSON.stringify([
-    previousHash,
-    row.stream_id,
-    row.stream_version,
-    row.type,
-    row.schema_version,
-    row.data,
-    row.metadata,
-    row.recorded_at,
-  ]);
+  const content = JSON.stringify([previousHash, row.stream_id, row.stream_version, row.type, row.schema_version, row.data, row.metadata, row.recorded_at]);
   return createHash('sha256').update(content).digest('hex');
 }
 
@@ -51,9 +39,7 @@ export function firstChainBreak(previousHash: string, rows: Selectable<EventsTab
       return {
         break: {
           position: Number(row.position),
-          problem: row.chain_hash
-            ? 'The event does not match its chain hash: it was altered, or an event before it was removed or altered'
-            : 'The event has no chain hash',
+          problem: row.chain_hash ? 'The event does not match its chain hash: it was altered, or an event before it was removed or altered' : 'The event has no chain hash',
         },
         lastHash: hash,
       };

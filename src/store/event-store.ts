@@ -1,10 +1,10 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { EventMetadata, StoredEvent } from '../../events/event-envelope';
 import { isLogEventType, LOG_EVENT_SCHEMA_VERSIONS, type LogEvent } from '../../events/log-events';
 import { upcastEventData } from '../../events/upcast';
 import { ConflictError } from '../domain/errors';
-import { chainRows, GENESIS_HASH } from './event-chain';
 import { isPostgres } from './database';
+import { chainRows, GENESIS_HASH } from './event-chain';
 import type { Database, EventsTable } from './schema';
 
 /**
@@ -96,11 +96,20 @@ async function insertChained(trx: Transaction<Database>, rows: UnchainedRow[], r
   // Chaining onto a row without a hash would quietly restart the chain; refuse instead.
   if (head && !head.chain_hash) throw new Error('The last event in the log has no chain hash; run npm run verify-log');
   const recorded = head && head.recorded_at > recordedAt ? head.recorded_at : recordedAt;
-  const chained = chainRows(head?.chain_hash ?? GENESIS_HASH, rows.map((row) => ({ ...row, recorded_at: recorded })));
+  const chained = chainRows(
+    head?.chain_hash ?? GENESIS_HASH,
+    rows.map((row) => ({ ...row, recorded_at: recorded })),
+  );
   const inserted: Selectable<EventsTable>[] = [];
   // Chunks keep each statement under SQLite's bound-parameter limit.
   for (let i = 0; i < chained.length; i += 500) {
-    inserted.push(...(await trx.insertInto('events').values(chained.slice(i, i + 500)).returningAll().execute()));
+    inserted.push(
+      ...(await trx
+        .insertInto('events')
+        .values(chained.slice(i, i + 500))
+        .returningAll()
+        .execute()),
+    );
   }
   // The chain was computed in insertion order; positions must have followed it.
   inserted.sort((a, b) => Number(a.position) - Number(b.position));
@@ -148,13 +157,7 @@ export async function logHeadRecordedAt(db: Kysely<Database>): Promise<number> {
 
 /** Reads the global log in position order, a batch at a time. */
 export async function readAll(db: Kysely<Database>, afterPosition: number, limit: number): Promise<StoredEvent<LogEvent>[]> {
-  const rows = await db
-    .selectFrom('events')
-    .selectAll()
-    .where('position', '>', afterPosition)
-    .orderBy('position')
-    .limit(limit)
-    .execute();
+  const rows = await db.selectFrom('events').selectAll().where('position', '>', afterPosition).orderBy('position').limit(limit).execute();
   return rows.map(toStoredEvent);
 }
 

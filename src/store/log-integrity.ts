@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { unlimitedSlices, type SliceRunner } from '../server/heavy-work';
+import { type SliceRunner, unlimitedSlices } from '../server/heavy-work';
 import { firstChainBreak, GENESIS_HASH } from './event-chain';
 import type { Database } from './schema';
 

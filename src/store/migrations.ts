@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely, type Migration, Migrator, type Selectable } from 'kysely';
+import { type Kysely, type Migration, Migrator, type Selectable, sql } from 'kysely';
+import { migrateUsageLog } from '../usage/usage-log-migration';
 import { isPostgres } from './database';
 import { chainHash, GENESIS_HASH } from './event-chain';
 import type { EventsTable } from './schema';
-import { migrateUsageLog } from '../usage/usage-log-migration';
 
 // Migrations live in code so the server and `npm run rebuild` apply the same ones
 // without a directory lookup at run time.
@@ -15,9 +15,7 @@ const migrations: Record<string, Migration> = {
       await db.schema
         .createTable('events')
         .$call((table) =>
-          postgres
-            ? table.addColumn('position', 'bigserial', (col) => col.primaryKey())
-            : table.addColumn('position', 'integer', (col) => col.primaryKey().autoIncrement()),
+          postgres ? table.addColumn('position', 'bigserial', (col) => col.primaryKey()) : table.addColumn('position', 'integer', (col) => col.primaryKey().autoIncrement()),
         )
         .addColumn('stream_id', 'text', (col) => col.notNull())
         .addColumn('stream_version', 'integer', (col) => col.notNull())
@@ -106,15 +104,28 @@ const migrations: Record<string, Migration> = {
           const links = rows.map((row) => ({ position: Number(row.position), hash: (previous = chainHash(previous, row)) }));
           await trx
             .updateTable('events')
-            .set({ chain_hash: sql`case position ${sql.join(links.map((link) => sql`when ${link.position} then ${link.hash}`), sql` `)} end` })
-            .where('position', 'in', links.map((link) => link.position))
+            .set({
+              chain_hash: sql`case position ${sql.join(
+                links.map((link) => sql`when ${link.position} then ${link.hash}`),
+                sql` `,
+              )} end`,
+            })
+            .where(
+              'position',
+              'in',
+              links.map((link) => link.position),
+            )
             .execute();
           after = links.at(-1)!.position;
         }
       });
       // From here on every event must carry its link. (SQLite cannot add the constraint
       // to an existing column; there one process owns the file and always writes it.)
-      if (isPostgres(db)) await db.schema.alterTable('events').alterColumn('chain_hash', (column) => column.setNotNull()).execute();
+      if (isPostgres(db))
+        await db.schema
+          .alterTable('events')
+          .alterColumn('chain_hash', (column) => column.setNotNull())
+          .execute();
     },
   },
   '0004_server_secrets': {
@@ -128,7 +139,10 @@ const migrations: Record<string, Migration> = {
         .addColumn('name', 'text', (col) => col.primaryKey())
         .addColumn('value', 'text', (col) => col.notNull())
         .execute();
-      await db.insertInto('server_secrets').values({ name: 'opaque_ids', value: randomBytes(32).toString('hex') }).execute();
+      await db
+        .insertInto('server_secrets')
+        .values({ name: 'opaque_ids', value: randomBytes(32).toString('hex') })
+        .execute();
     },
   },
   '0005_usage_log': { up: migrateUsageLog },

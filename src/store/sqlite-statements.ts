@@ -17,7 +17,14 @@ export function withStatementCache(sqlite: SQLite.Database, maxStatements = 500)
       // A prepared `pragma incremental_vacuum(n)` frees one page per step, and a statement
       // that returns no columns is stepped once: better-sqlite3's pragma() steps it through.
       const vacuum = /^pragma incremental_vacuum\((\d+)\)$/i.exec(sql.trim());
-      if (vacuum) return { reader: false, run: () => (sqlite.pragma(`incremental_vacuum(${vacuum[1]})`), { changes: 0, lastInsertRowid: 0 }) } as unknown as SQLite.Statement;
+      if (vacuum)
+        return {
+          reader: false,
+          run: () => {
+            sqlite.pragma(`incremental_vacuum(${vacuum[1]})`);
+            return { changes: 0, lastInsertRowid: 0 };
+          },
+        } as unknown as SQLite.Statement;
       let statement = statements.get(sql);
       if (!statement) {
         statement = sqlite.prepare(sql);

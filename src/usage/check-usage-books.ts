@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { USAGE_BOOKS_STREAM, type RowsDigest, type UsageHourClosed } from '../../events/books-events';
+import { type RowsDigest, USAGE_BOOKS_STREAM, type UsageHourClosed } from '../../events/books-events';
 import type { Database } from '../store/schema';
 import { digestOf } from './close-usage-hour';
 import { readBooksState } from './usage-books-state';

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
-import { USAGE_BOOKS_STREAM, type RowsDigest, type UsageHourClosed } from '../../events/books-events';
+import { type Kysely, sql } from 'kysely';
+import { type RowsDigest, USAGE_BOOKS_STREAM, type UsageHourClosed } from '../../events/books-events';
 import type { EventMetadata } from '../../events/event-envelope';
-import type { UsageCounts } from '../../events/usage-events';
 import { commitEvents } from '../store/commit-events';
 import type { Db } from '../store/database';
 import { appendToStream, currentStreamVersion } from '../store/event-store';
 import type { Database, UsageKeyHoursTable, UsageProjectHoursTable, UsageWindowsTable } from '../store/schema';
 import { readBooksState } from './usage-books-state';
-import { RowsDigester, type DigestedTable } from './usage-digest';
+import { type DigestedTable, RowsDigester } from './usage-digest';
 import { ensureUsagePartitions } from './usage-partitions';
 import { ceilTo, DAY_MS, floorTo, HOUR_MS } from './usage-periods';
 import { addCounts, addRow, zeroCounts } from './usage-rows';
@@ -46,7 +45,12 @@ export async function closeNextUsageHour(db: Db, now: number, graceMs: number): 
   let to: number;
   if (firstAt !== null && floorTo(firstAt, HOUR_MS) + HOUR_MS + graceMs <= now) {
     to = floorTo(firstAt, HOUR_MS) + HOUR_MS;
-  } else if (closedThrough !== null && closedThrough % DAY_MS !== 0 && ceilTo(closedThrough, DAY_MS) + graceMs <= now && (firstAt === null || firstAt >= ceilTo(closedThrough, DAY_MS))) {
+  } else if (
+    closedThrough !== null &&
+    closedThrough % DAY_MS !== 0 &&
+    ceilTo(closedThrough, DAY_MS) + graceMs <= now &&
+    (firstAt === null || firstAt >= ceilTo(closedThrough, DAY_MS))
+  ) {
     // No usage for the rest of the day after the last closing: close it empty, so the day
     // is complete (its summary digested, its windows free to go) without waiting for new usage.
     to = ceilTo(closedThrough, DAY_MS);
@@ -60,7 +64,11 @@ export async function closeNextUsageHour(db: Db, now: number, graceMs: number): 
   if ((await readSeal(db)) < to) {
     await db.transaction().execute(async (trx) => {
       await lockSealExclusive(trx);
-      await trx.updateTable('usage_seal').set({ sealed_through: sql<number>`case when sealed_through < ${to} then ${to} else sealed_through end` }).where('id', '=', 1).execute();
+      await trx
+        .updateTable('usage_seal')
+        .set({ sealed_through: sql<number>`case when sealed_through < ${to} then ${to} else sealed_through end` })
+        .where('id', '=', 1)
+        .execute();
     });
   }
 
@@ -70,7 +78,11 @@ export async function closeNextUsageHour(db: Db, now: number, graceMs: number): 
   await forEachUsageRow(db, 'usage_windows', from, to, (row) => {
     windows.add(row);
     let into = keyHours.get(row.key_id);
-    if (!into) keyHours.set(row.key_id, (into = { hour_start: hour, key_id: row.key_id, project_id: row.project_id, ...zeroCounts(), last_valid_at: null, last_rejected_at: null, last_rejected_code: null }));
+    if (!into)
+      keyHours.set(
+        row.key_id,
+        (into = { hour_start: hour, key_id: row.key_id, project_id: row.project_id, ...zeroCounts(), last_valid_at: null, last_rejected_at: null, last_rejected_code: null }),
+      );
     addRow(into, row as UsageWindowsTable);
   });
   const projectHours = new Map<string, UsageProjectHoursTable>();
@@ -96,8 +108,18 @@ export async function closeNextUsageHour(db: Db, now: number, graceMs: number): 
   await commitEvents(db, async (trx) => {
     await insertChunks(trx, 'usage_key_hours', keyRows);
     await insertChunks(trx, 'usage_project_hours', projectRows);
-    await addUsageRows(trx, 'usage_key_days', USAGE_KEYS.usage_key_days, keyRows.map(({ hour_start: _, ...row }) => ({ ...row, day_start: day })));
-    await addUsageRows(trx, 'usage_project_days', USAGE_KEYS.usage_project_days, projectRows.map(({ hour_start: _, ...row }) => ({ ...row, day_start: day })));
+    await addUsageRows(
+      trx,
+      'usage_key_days',
+      USAGE_KEYS.usage_key_days,
+      keyRows.map(({ hour_start: _, ...row }) => ({ ...row, day_start: day })),
+    );
+    await addUsageRows(
+      trx,
+      'usage_project_days',
+      USAGE_KEYS.usage_project_days,
+      projectRows.map(({ hour_start: _, ...row }) => ({ ...row, day_start: day })),
+    );
     const days: UsageHourClosed['data']['days'] = [];
     for (const completed of completedDays) {
       days.push({
@@ -138,5 +160,9 @@ function digestRows(table: DigestedTable, rows: readonly object[]): RowsDigest {
 }
 
 async function insertChunks(trx: Kysely<Database>, table: 'usage_key_hours' | 'usage_project_hours', rows: readonly object[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 500) await trx.insertInto(table).values(rows.slice(i, i + 500) as any).execute();
+  for (let i = 0; i < rows.length; i += 500)
+    await trx
+      .insertInto(table)
+      .values(rows.slice(i, i + 500) as any)
+      .execute();
 }

@@ -1,6 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { UsageWindow } from '../../events/usage-events';
-import { isPostgres, type Db } from '../store/database';
+import { type Db, isPostgres } from '../store/database';
 import type { Database, UsageWindowsTable } from '../store/schema';
 import { ensureUsagePartitions, isMissingPartition } from './usage-partitions';
 import { addRow, projectWindowRows, windowRow } from './usage-rows';
@@ -71,7 +71,10 @@ async function addToApiKeys(trx: Kysely<Database>, rows: readonly UsageWindowsTa
       await sql`select id from api_keys where id in (${sql.join(chunk.map((key) => key.key_id))}) order by id for update`.execute(trx);
     }
     const values = sql.join(
-      chunk.map((key) => sql`(${key.key_id}, cast(${key.total} as bigint), cast(${iso(key.last_valid_at)} as text), cast(${iso(key.last_rejected_at)} as text), cast(${key.last_rejected_code} as text))`),
+      chunk.map(
+        (key) =>
+          sql`(${key.key_id}, cast(${key.total} as bigint), cast(${iso(key.last_valid_at)} as text), cast(${iso(key.last_rejected_at)} as text), cast(${key.last_rejected_code} as text))`,
+      ),
     );
     // ISO times of one format compare as text, as everywhere in api_keys.
     await sql`

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { USAGE_BOOKS_STREAM, type UsagePruned } from '../../events/books-events';
 import { commitEvents } from '../store/commit-events';
-import { isPostgres, type Db } from '../store/database';
+import { type Db, isPostgres } from '../store/database';
 import { appendToStream, currentStreamVersion } from '../store/event-store';
 import { booksMetadata } from './close-usage-hour';
 import { readBooksState, type UsageRetention } from './usage-books-state';
@@ -45,7 +45,10 @@ export async function pruneUsage(db: Db, now: number, retention: UsageRetention)
     if (cutoff > before && (await hasRowsBefore(db, tables[0], time, cutoff))) {
       const event: UsagePruned = { type: 'UsagePruned', data: { resolution, before: new Date(cutoff).toISOString(), retentionDays: days } };
       await commitEvents(db, async (trx) =>
-        appendToStream(trx, USAGE_BOOKS_STREAM, await currentStreamVersion(trx, USAGE_BOOKS_STREAM), [event], { metadata: booksMetadata(), recordedAt: new Date(now).toISOString() }),
+        appendToStream(trx, USAGE_BOOKS_STREAM, await currentStreamVersion(trx, USAGE_BOOKS_STREAM), [event], {
+          metadata: booksMetadata(),
+          recordedAt: new Date(now).toISOString(),
+        }),
       );
       before = cutoff;
     }
@@ -59,17 +62,35 @@ export async function pruneUsage(db: Db, now: number, retention: UsageRetention)
 }
 
 async function hasRowsBefore(db: Db, table: string, time: string, before: number): Promise<boolean> {
-  return (await db.selectFrom(table as any).select(sql.ref(time).as('at')).where(sql.ref(time), '<', before).limit(1).executeTakeFirst()) !== undefined;
+  return (
+    (await db
+      .selectFrom(table as any)
+      .select(sql.ref(time).as('at'))
+      .where(sql.ref(time), '<', before)
+      .limit(1)
+      .executeTakeFirst()) !== undefined
+  );
 }
 
 /** SQLite: deletes rows before `before` one step of time per transaction, with a loop turn between. */
 async function deleteBefore(db: Db, table: string, time: string, step: number, before: number): Promise<number> {
   let removed = 0;
   for (;;) {
-    const oldest = await db.selectFrom(table as any).select(sql.ref(time).as('at')).where(sql.ref(time), '<', before).orderBy(sql.ref(time)).limit(1).executeTakeFirst();
+    const oldest = await db
+      .selectFrom(table as any)
+      .select(sql.ref(time).as('at'))
+      .where(sql.ref(time), '<', before)
+      .orderBy(sql.ref(time))
+      .limit(1)
+      .executeTakeFirst();
     if (!oldest) break;
     const until = Math.min(before, Number((oldest as { at: number }).at) + step);
-    const result = await db.transaction().execute((trx) => trx.deleteFrom(table as any).where(sql.ref(time), '<', until).executeTakeFirst());
+    const result = await db.transaction().execute((trx) =>
+      trx
+        .deleteFrom(table as any)
+        .where(sql.ref(time), '<', until)
+        .executeTakeFirst(),
+    );
     removed += Number(result.numDeletedRows);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
@@ -84,7 +105,8 @@ async function deleteBefore(db: Db, table: string, time: string, step: number, b
  * VACUUM_PAGES per statement.
  */
 async function releaseFreePages(db: Db): Promise<void> {
-  const count = async (pragma: 'page_count' | 'freelist_count') => Number(Object.values((await sql<Record<string, number>>`pragma ${sql.raw(pragma)}`.execute(db)).rows[0] ?? {})[0] ?? 0);
+  const count = async (pragma: 'page_count' | 'freelist_count') =>
+    Number(Object.values((await sql<Record<string, number>>`pragma ${sql.raw(pragma)}`.execute(db)).rows[0] ?? {})[0] ?? 0);
   let excess = (await count('freelist_count')) - Math.floor((await count('page_count')) / 10);
   while (excess > 0) {
     await sql`pragma incremental_vacuum(${sql.lit(Math.min(excess, VACUUM_PAGES))})`.execute(db);

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../store/schema';
 import { readBooksState } from './usage-books-state';
 import { keyUsageTotals } from './usage-queries';
@@ -20,9 +20,12 @@ export async function restoreUsageColumns(trx: Kysely<Database>, table: 'api_key
   const totals = [...(await keyUsageTotals(trx, null, END_OF_TIME, closedThrough))];
   for (let i = 0; i < totals.length; i += 500) {
     const values = sql.join(
-      totals.slice(i, i + 500).map(([keyId, usage]) =>
-        sql`(${keyId}, cast(${usage.count} as bigint), cast(${iso(usage.lastValidAt)} as text), cast(${iso(usage.lastRejectedAt)} as text), cast(${usage.lastRejectedCode} as text))`,
-      ),
+      totals
+        .slice(i, i + 500)
+        .map(
+          ([keyId, usage]) =>
+            sql`(${keyId}, cast(${usage.count} as bigint), cast(${iso(usage.lastValidAt)} as text), cast(${iso(usage.lastRejectedAt)} as text), cast(${usage.lastRejectedCode} as text))`,
+        ),
     );
     await sql`
       with u(id, n, lv, lr, lc) as (values ${values})

@@ -2,10 +2,10 @@ import type { Logger } from 'pino';
 import { ConflictError } from '../domain/errors';
 import type { Db } from '../store/database';
 import { closeNextUsageHour } from './close-usage-hour';
+import { pruneUsage } from './prune-usage';
 import type { UsageRetention } from './usage-books-state';
 import { ensureUsagePartitions } from './usage-partitions';
 import { DAY_MS } from './usage-periods';
-import { pruneUsage } from './prune-usage';
 
 export interface UsageBooksOptions {
   retention: UsageRetention;
@@ -38,7 +38,10 @@ export class UsageBooks {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly db: Db, private readonly options: UsageBooksOptions) {}
+  constructor(
+    private readonly db: Db,
+    private readonly options: UsageBooksOptions,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.run(), this.options.intervalMs ?? 60_000);

@@ -1,4 +1,4 @@
-import { ceilTo, DAY_MS, floorTo, HOUR_MS, type Granularity } from './usage-periods';
+import { ceilTo, DAY_MS, floorTo, type Granularity, HOUR_MS } from './usage-periods';
 
 /** A stretch of time read from one resolution of the usage log. */
 export interface UsageSegment {

@@ -8,7 +8,21 @@ import type { RowsDigest } from '../../events/books-events';
  * already recorded: add a new version instead.
  */
 export const DIGEST_COLUMNS = {
-  usage_windows: ['window_start', 'key_id', 'principal', 'instance', 'project_id', 'total', 'valid', 'inactive', 'expired', 'deleted', 'last_valid_at', 'last_rejected_at', 'last_rejected_code'],
+  usage_windows: [
+    'window_start',
+    'key_id',
+    'principal',
+    'instance',
+    'project_id',
+    'total',
+    'valid',
+    'inactive',
+    'expired',
+    'deleted',
+    'last_valid_at',
+    'last_rejected_at',
+    'last_rejected_code',
+  ],
   usage_project_windows: ['window_start', 'project_id', 'instance', 'total', 'valid', 'inactive', 'expired', 'deleted'],
   usage_key_hours: ['hour_start', 'key_id', 'project_id', 'total', 'valid', 'inactive', 'expired', 'deleted', 'last_valid_at', 'last_rejected_at', 'last_rejected_code'],
   usage_project_hours: ['hour_start', 'project_id', 'total', 'valid', 'inactive', 'expired', 'deleted'],

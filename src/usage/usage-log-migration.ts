@@ -1,10 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { isPostgres } from '../store/database';
-import { DAY_MS, MINUTE_MS } from './usage-periods';
-import { ensureUsagePartitions } from './usage-partitions';
-import { addUsageRows, USAGE_KEYS } from './usage-upsert';
-import { projectWindowRows } from './usage-rows';
 import type { UsageWindowsTable } from '../store/schema';
+import { ensureUsagePartitions } from './usage-partitions';
+import { DAY_MS, MINUTE_MS } from './usage-periods';
+import { projectWindowRows } from './usage-rows';
+import { addUsageRows, USAGE_KEYS } from './usage-upsert';
 
 // Migration 0005: usage gets a log of its own. Verifications become compact
 // window records (usage_windows) instead of KeyUsed events in the chained log;
@@ -26,14 +26,68 @@ const TABLES: UsageTableShape[] = [
   // Closing and retention walk a period across every key: the primary key leads with time.
   // No project index on windows: it would be a third of their size, and project series read
   // usage_project_windows; topKeys reaches a project's windows through its keys.
-  { name: 'usage_windows', time: 'window_start', perKey: true, window: true, primaryKey: ['window_start', 'key_id', 'principal', 'instance'], indexes: [['key_id', 'window_start']], partitioned: true },
-  { name: 'usage_project_windows', time: 'window_start', perKey: false, window: true, primaryKey: ['window_start', 'project_id', 'instance'], indexes: [['project_id', 'window_start']], partitioned: true },
-  { name: 'usage_key_hours', time: 'hour_start', perKey: true, window: false, primaryKey: ['hour_start', 'key_id'], indexes: [['key_id', 'hour_start'], ['project_id', 'hour_start']], partitioned: true },
-  { name: 'usage_project_hours', time: 'hour_start', perKey: false, window: false, primaryKey: ['hour_start', 'project_id'], indexes: [['project_id', 'hour_start']], partitioned: true },
+  {
+    name: 'usage_windows',
+    time: 'window_start',
+    perKey: true,
+    window: true,
+    primaryKey: ['window_start', 'key_id', 'principal', 'instance'],
+    indexes: [['key_id', 'window_start']],
+    partitioned: true,
+  },
+  {
+    name: 'usage_project_windows',
+    time: 'window_start',
+    perKey: false,
+    window: true,
+    primaryKey: ['window_start', 'project_id', 'instance'],
+    indexes: [['project_id', 'window_start']],
+    partitioned: true,
+  },
+  {
+    name: 'usage_key_hours',
+    time: 'hour_start',
+    perKey: true,
+    window: false,
+    primaryKey: ['hour_start', 'key_id'],
+    indexes: [
+      ['key_id', 'hour_start'],
+      ['project_id', 'hour_start'],
+    ],
+    partitioned: true,
+  },
+  {
+    name: 'usage_project_hours',
+    time: 'hour_start',
+    perKey: false,
+    window: false,
+    primaryKey: ['hour_start', 'project_id'],
+    indexes: [['project_id', 'hour_start']],
+    partitioned: true,
+  },
   // Kept forever: one row per key and day. Every table leads with time: closing and the
   // integrity check walk a period across all keys.
-  { name: 'usage_key_days', time: 'day_start', perKey: true, window: false, primaryKey: ['day_start', 'key_id'], indexes: [['key_id', 'day_start'], ['project_id', 'day_start']], partitioned: false },
-  { name: 'usage_project_days', time: 'day_start', perKey: false, window: false, primaryKey: ['day_start', 'project_id'], indexes: [['project_id', 'day_start']], partitioned: false },
+  {
+    name: 'usage_key_days',
+    time: 'day_start',
+    perKey: true,
+    window: false,
+    primaryKey: ['day_start', 'key_id'],
+    indexes: [
+      ['key_id', 'day_start'],
+      ['project_id', 'day_start'],
+    ],
+    partitioned: false,
+  },
+  {
+    name: 'usage_project_days',
+    time: 'day_start',
+    perKey: false,
+    window: false,
+    primaryKey: ['day_start', 'project_id'],
+    indexes: [['project_id', 'day_start']],
+    partitioned: false,
+  },
 ];
 
 export async function migrateUsageLog(db: Kysely<any>): Promise<void> {
@@ -128,7 +182,21 @@ function addLegacyEvent(windows: Map<string, UsageWindowsTable>, data: any, prin
   const id = `${windowStart}\u0000${data.keyId}\u0000${principal}`;
   let row = windows.get(id);
   if (!row) {
-    row = { window_start: windowStart, key_id: data.keyId, principal, instance: 'legacy', project_id: data.projectId, total: 0, valid: 0, inactive: 0, expired: 0, deleted: 0, last_valid_at: null, last_rejected_at: null, last_rejected_code: null };
+    row = {
+      window_start: windowStart,
+      key_id: data.keyId,
+      principal,
+      instance: 'legacy',
+      project_id: data.projectId,
+      total: 0,
+      valid: 0,
+      inactive: 0,
+      expired: 0,
+      deleted: 0,
+      last_valid_at: null,
+      last_rejected_at: null,
+      last_rejected_code: null,
+    };
     windows.set(id, row);
   }
   const outcomes = data.outcomes ?? {};

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { isPostgres } from '../store/database';
 import { DAY_MS } from './usage-periods';
 
@@ -22,7 +22,12 @@ function partitionName(table: string, dayStart: number): string {
 }
 
 /** Creates each partitioned table's daily partitions from the day of `from` through the day of `to` (a no-op on SQLite). */
-export async function ensureUsagePartitions(db: Kysely<any>, from: number, to: number, tables: readonly PartitionedUsageTable[] = PARTITIONED_USAGE_TABLES.map((t) => t.table)): Promise<void> {
+export async function ensureUsagePartitions(
+  db: Kysely<any>,
+  from: number,
+  to: number,
+  tables: readonly PartitionedUsageTable[] = PARTITIONED_USAGE_TABLES.map((t) => t.table),
+): Promise<void> {
   if (!isPostgres(db)) return;
   const existing = new Set(await partitionsOf(db));
   for (let day = from - (from % DAY_MS); day <= to; day += DAY_MS) {

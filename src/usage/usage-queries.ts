@@ -1,11 +1,11 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { RejectionCode, UsageCounts } from '../../events/usage-events';
 import { ValidationError } from '../domain/errors';
+import { type SliceRunner, unlimitedSlices } from '../server/heavy-work';
 import type { Database } from '../store/schema';
 import { coverRange, type UsageSegment } from './usage-coverage';
-import { ceilTo, floorTo, PERIOD_MS, type Granularity } from './usage-periods';
+import { ceilTo, floorTo, type Granularity, PERIOD_MS } from './usage-periods';
 import { addCounts, COUNT_COLUMNS, zeroCounts } from './usage-rows';
-import { unlimitedSlices, type SliceRunner } from '../server/heavy-work';
 
 // Usage analytics, read from the usage log's resolutions (usage-coverage.ts):
 // daily and hourly summaries for what is closed, windows for the rest. Never
@@ -53,7 +53,13 @@ export function seriesRange(from: number, to: number, granularity: Granularity, 
 }
 
 /** Verifications per period of a key or a project over an aligned range, zeros included. */
-export async function usageSeries(db: Kysely<Database>, scope: UsageScope, range: { from: number; to: number }, granularity: Granularity, closedThrough: number | null): Promise<UsageSeries> {
+export async function usageSeries(
+  db: Kysely<Database>,
+  scope: UsageScope,
+  range: { from: number; to: number },
+  granularity: Granularity,
+  closedThrough: number | null,
+): Promise<UsageSeries> {
   const length = PERIOD_MS[granularity];
   const [kind, id] = 'keyId' in scope ? (['key', scope.keyId] as const) : (['project', scope.projectId] as const);
   const sums = new Map<number, UsagePoint>();
@@ -130,8 +136,15 @@ export async function topKeys(
 
 /** From the earliest to the latest usage a project may have: its daily summaries, and the windows of all. */
 async function usageSpan(db: Kysely<Database>, projectId: string): Promise<{ from: number; to: number } | null> {
-  const days = await db.selectFrom('usage_key_days').select((eb) => [eb.fn.min('day_start').as('from'), eb.fn.max('day_start').as('to')]).where('project_id', '=', projectId).executeTakeFirst();
-  const windows = await db.selectFrom('usage_windows').select((eb) => [eb.fn.min('window_start').as('from'), eb.fn.max('window_start').as('to')]).executeTakeFirst();
+  const days = await db
+    .selectFrom('usage_key_days')
+    .select((eb) => [eb.fn.min('day_start').as('from'), eb.fn.max('day_start').as('to')])
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
+  const windows = await db
+    .selectFrom('usage_windows')
+    .select((eb) => [eb.fn.min('window_start').as('from'), eb.fn.max('window_start').as('to')])
+    .executeTakeFirst();
   const starts = [days?.from, windows?.from].filter((at) => at !== null && at !== undefined).map(Number);
   const ends = [days?.to, windows?.to].filter((at) => at !== null && at !== undefined).map(Number);
   return starts.length === 0 ? null : { from: Math.min(...starts), to: Math.max(...ends) + PERIOD_MS.DAY };

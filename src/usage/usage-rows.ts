@@ -1,5 +1,4 @@
-import type { UsageWindow } from '../../events/usage-events';
-import type { UsageCounts } from '../../events/usage-events';
+import type { UsageCounts, UsageWindow } from '../../events/usage-events';
 import type { UsageCountColumns, UsageLastColumns, UsageWindowsTable } from '../store/schema';
 
 export const COUNT_COLUMNS = ['total', 'valid', 'inactive', 'expired', 'deleted'] as const;
@@ -55,7 +54,10 @@ export function projectWindowRows(rows: readonly UsageWindowsTable[]): Record<st
     if (!byInstance) byProject.set(row.project_id, (byInstance = new Map()));
     let sum = byInstance.get(row.instance);
     if (!sum) {
-      byInstance.set(row.instance, (sum = { window_start: row.window_start, project_id: row.project_id, instance: row.instance, total: 0, valid: 0, inactive: 0, expired: 0, deleted: 0 }));
+      byInstance.set(
+        row.instance,
+        (sum = { window_start: row.window_start, project_id: row.project_id, instance: row.instance, total: 0, valid: 0, inactive: 0, expired: 0, deleted: 0 }),
+      );
       out.push(sum);
     }
     addCounts(sum as unknown as UsageCounts, row);

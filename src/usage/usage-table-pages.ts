@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../store/schema';
 import type { DigestedTable } from './usage-digest';
 import { USAGE_KEYS } from './usage-upsert';
@@ -26,7 +26,10 @@ export async function forEachUsageRow(db: Kysely<Database>, table: DigestedTable
   const time = TIME_COLUMN[table];
   let after: Record<string, any> | null = null;
   for (;;) {
-    let query = db.selectFrom(table as any).selectAll().where(sql.ref(time), '<', to);
+    let query = db
+      .selectFrom(table as any)
+      .selectAll()
+      .where(sql.ref(time), '<', to);
     // The first page from the period's start; the next ones from the last row read, by the
     // row value alone: with both bounds SQLite scans from the period's start for every page.
     if (!after) query = query.where(sql.ref(time), '>=', from);
@@ -42,4 +45,3 @@ export async function forEachUsageRow(db: Kysely<Database>, table: DigestedTable
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
-

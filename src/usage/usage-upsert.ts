@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 
 /** The tables usage rows are added into; each row a period of one scope (key or project). */
 export type UsageTable = 'usage_windows' | 'usage_project_windows' | 'usage_key_hours' | 'usage_project_hours' | 'usage_key_days' | 'usage_project_days';

@@ -1,13 +1,13 @@
 import type { StoredEvent } from '../../events/event-envelope';
-import { hasPermission, type Principal } from '../auth/principal';
 import type { UsageOutcome } from '../../events/key-events';
-import { statusAtMs, type KeyViewStatus } from '../domain/key-status';
+import { hasPermission, type Principal } from '../auth/principal';
+import { type KeyViewStatus, statusAtMs } from '../domain/key-status';
 import { findApiKeyByHash } from '../queries/api-key-queries';
 import { hashSecret, parseSecret } from '../secrets/api-key-secret';
 import type { Db } from '../store/database';
 import { DatabaseUnavailableError } from '../store/database-unavailable';
 import { withTimeout } from '../store/with-timeout';
-import { KeyCache, type CachedKey } from './key-cache';
+import { type CachedKey, KeyCache } from './key-cache';
 import type { UsageRecorder } from './usage-recorder';
 
 export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'MALFORMED' | UsageOutcome;
@@ -139,7 +139,7 @@ export class KeyVerifier {
   private async load(hash: string): Promise<CachedKey | null> {
     if (performance.now() < this.backoffUntil) throw new DatabaseUnavailableError();
     const epoch = this.cache.beginRead();
-    let row;
+    let row: Awaited<ReturnType<typeof findApiKeyByHash>>;
     try {
       row = await withTimeout(findApiKeyByHash(this.db, hash), READ_TIMEOUT_MS);
     } catch (error) {

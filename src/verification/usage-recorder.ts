@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { UsageOutcome } from '../../events/key-events';
 import type { UsageWindow } from '../../events/usage-events';
-import { UsageBuffer, type BufferedUsage } from '../domain/usage-buffer';
+import { type BufferedUsage, UsageBuffer } from '../domain/usage-buffer';
 import type { Db } from '../store/database';
 import { commitUsage } from '../usage/commit-usage';
 
@@ -49,7 +49,10 @@ export class UsageRecorder {
   private compactionsLogged = 0;
   private stopped = false;
 
-  constructor(private readonly db: Db, private readonly options: UsageRecorderOptions) {
+  constructor(
+    private readonly db: Db,
+    private readonly options: UsageRecorderOptions,
+  ) {
     this.buffer = new UsageBuffer({ windowMs: options.windowMs, maxTallies: options.maxTallies });
     this.quietFlushDelayMs = options.quietFlushDelayMs ?? 200;
   }
@@ -169,7 +172,7 @@ export class UsageRecorder {
       this.compactionsLogged = this.buffer.compactions;
       this.options.logger?.warn(
         { compactions, tallies: this.buffer.size, maxTallies: this.buffer.maxTallies },
-        'usage buffer full: merged each key\'s tallies into one (counts kept; principals and windows merged)',
+        "usage buffer full: merged each key's tallies into one (counts kept; principals and windows merged)",
       );
     }
     const dropped = this.buffer.takeDropped();

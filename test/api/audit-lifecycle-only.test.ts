@@ -75,9 +75,7 @@ describe('the audit log shows key lifecycle events only', () => {
 
     for (const includeUsage of [undefined, false, true]) {
       const old = await history(apiKey.id, includeUsage);
-      expect(old.auditHistory.edges.map(({ node }: any) => node)).toEqual(
-        ['KeyRolled', 'KeyReactivated', 'KeyDeactivated', 'KeyGenerated'].map((type) => ({ type, usage: null })),
-      );
+      expect(old.auditHistory.edges.map(({ node }: any) => node)).toEqual(['KeyRolled', 'KeyReactivated', 'KeyDeactivated', 'KeyGenerated'].map((type) => ({ type, usage: null })));
       const successor = await history(rolled.apiKey.id, includeUsage);
       expect(successor.auditHistory.edges.map(({ node }: any) => node.type)).toEqual(['KeyDeleted', 'KeyGenerated']);
     }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../src/auth/sign-token';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/test-server';
@@ -28,7 +28,11 @@ describe('authentication with a shared HS256 secret', () => {
 
   it('accepts a valid token and records its sub as the actor', async () => {
     const token = await server.tokenFor('alice', { proj_1: ['keys:read', 'keys:write'] });
-    const body = await server.gql(`mutation { generateApiKey(input: { projectId: "proj_1", name: "mine", environment: "live" }) { ... on GenerateApiKeyPayload { apiKey { createdBy } } } }`, {}, { token });
+    const body = await server.gql(
+      `mutation { generateApiKey(input: { projectId: "proj_1", name: "mine", environment: "live" }) { ... on GenerateApiKeyPayload { apiKey { createdBy } } } }`,
+      {},
+      { token },
+    );
     expect(body.data.generateApiKey.apiKey.createdBy).toBe('alice');
   });
 
@@ -37,15 +41,50 @@ describe('authentication with a shared HS256 secret', () => {
     ['a Basic header', async () => 'Basic YWxpY2U6c2VjcmV0'],
     ['a malformed token', async () => 'Bearer not.a.jwt'],
     ['a token signed with another secret', async () => `Bearer ${await signToken('another-secret-of-at-least-32-characters!', { sub: 'a', perms, expiresIn: 60 })}`],
-    ['an expired token', async () => `Bearer ${await new SignJWT({ perms }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setExpirationTime(now() - 120).sign(secretKey)}`],
-    ['a token not valid yet', async () => `Bearer ${await new SignJWT({ perms }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setNotBefore(now() + 300).setExpirationTime(now() + 600).sign(secretKey)}`],
+    [
+      'an expired token',
+      async () =>
+        `Bearer ${await new SignJWT({ perms })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('a')
+          .setExpirationTime(now() - 120)
+          .sign(secretKey)}`,
+    ],
+    [
+      'a token not valid yet',
+      async () =>
+        `Bearer ${await new SignJWT({ perms })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('a')
+          .setNotBefore(now() + 300)
+          .setExpirationTime(now() + 600)
+          .sign(secretKey)}`,
+    ],
     ['a token without exp', async () => `Bearer ${await new SignJWT({ perms }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').sign(secretKey)}`],
-    ['a token without sub', async () => `Bearer ${await new SignJWT({ perms }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now() + 60).sign(secretKey)}`],
-    ['a token whose perms is not a map', async () => `Bearer ${await new SignJWT({ perms: ['keys:read'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setExpirationTime(now() + 60).sign(secretKey)}`],
-    ['an unsigned token (alg none)', async () => {
-      const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-      return `Bearer ${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: 'a', perms, exp: now() + 60 })}.`;
-    }],
+    [
+      'a token without sub',
+      async () =>
+        `Bearer ${await new SignJWT({ perms })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setExpirationTime(now() + 60)
+          .sign(secretKey)}`,
+    ],
+    [
+      'a token whose perms is not a map',
+      async () =>
+        `Bearer ${await new SignJWT({ perms: ['keys:read'] })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('a')
+          .setExpirationTime(now() + 60)
+          .sign(secretKey)}`,
+    ],
+    [
+      'an unsigned token (alg none)',
+      async () => {
+        const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+        return `Bearer ${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: 'a', perms, exp: now() + 60 })}.`;
+      },
+    ],
   ])('rejects %s with 401 UNAUTHENTICATED and no data', async (_case, header) => {
     const authorization = await header();
     const response = await fetch(`${server.url}/graphql`, {
@@ -56,7 +95,12 @@ describe('authentication with a shared HS256 secret', () => {
     await expectUnauthenticated(response);
   });
 
-  const withSub = (sub: string) => new SignJWT({ perms }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime(now() + 60).sign(secretKey);
+  const withSub = (sub: string) =>
+    new SignJWT({ perms })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setExpirationTime(now() + 60)
+      .sign(secretKey);
 
   it.each([
     ['a NUL', 'ali\u0000ce'],
@@ -89,7 +133,12 @@ describe('authentication with a shared HS256 secret', () => {
   });
 
   it('rejects a token that expires too far in the future (default 30 days), however it is written', async () => {
-    const expiringIn = (seconds: number) => new SignJWT({ perms }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setExpirationTime(now() + seconds).sign(secretKey);
+    const expiringIn = (seconds: number) =>
+      new SignJWT({ perms })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('a')
+        .setExpirationTime(now() + seconds)
+        .sign(secretKey);
     const forever = await new SignJWT({ perms, exp: 1e300 }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').sign(secretKey);
     for (const token of [await expiringIn(31 * 86_400), await expiringIn(10 * 365 * 86_400), forever]) {
       const response = await server.post(QUERY, { token });
@@ -102,7 +151,11 @@ describe('authentication with a shared HS256 secret', () => {
   });
 
   it('tolerates a small clock skew on exp', async () => {
-    const token = await new SignJWT({ perms }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setExpirationTime(now() - 5).sign(secretKey);
+    const token = await new SignJWT({ perms })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('a')
+      .setExpirationTime(now() - 5)
+      .sign(secretKey);
     const response = await server.post(QUERY, { token });
     expect(response.status).toBe(200);
   });

@@ -1,11 +1,11 @@
-import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS } from '../../src/auth/principal';
 import { signToken } from '../../src/auth/sign-token';
-import { gqlAt, spawnServer, type SpawnedServer } from '../support/spawned-server';
+import { gqlAt, type SpawnedServer, spawnServer } from '../support/spawned-server';
 import { TEST_JWT_SECRET } from '../support/test-server';
 
 // Requests that never arrive whole, sent to the real server process: a client
@@ -27,7 +27,11 @@ describe('requests that never arrive whole', () => {
     server = await spawnServer(join(dir, 'apikeys.db'), { REQUEST_TIMEOUT_MS: '1000' });
     port = Number(new URL(server.url).port);
     token = await signToken(TEST_JWT_SECRET, { sub: 'broken', perms: { '*': [...PERMISSIONS] }, expiresIn: 3600 });
-    const generated = await gqlAt(server.url, token, `mutation { generateApiKey(input: {projectId: "proj_broken", name: "k", environment: "live"}) { ... on GenerateApiKeyPayload { secret } } }`);
+    const generated = await gqlAt(
+      server.url,
+      token,
+      `mutation { generateApiKey(input: {projectId: "proj_broken", name: "k", environment: "live"}) { ... on GenerateApiKeyPayload { secret } } }`,
+    );
     secret = generated.data.generateApiKey.secret;
   });
   afterAll(async () => {

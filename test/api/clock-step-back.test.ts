@@ -21,8 +21,7 @@ describe('a wall clock that steps back', () => {
     const server = await startTestServer({ now: () => new Date(wall) });
     servers.push(server);
     const { secret } = await generateKey(server, { projectId: 'proj_clock', expiresAt: new Date(wall + HOUR).toISOString() });
-    const codes = async (target: TestServer) =>
-      Promise.all([VERIFY, VERIFY_GENERAL].map(async (query) => (await target.gql(query, { s: secret })).data.verifyApiKey.code));
+    const codes = async (target: TestServer) => Promise.all([VERIFY, VERIFY_GENERAL].map(async (query) => (await target.gql(query, { s: secret })).data.verifyApiKey.code));
 
     expect(await codes(server)).toEqual(['VALID', 'VALID']);
     wall += 2 * HOUR;

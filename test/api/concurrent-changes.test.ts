@@ -16,7 +16,12 @@ describe('concurrent changes to one key', () => {
       const kinds = results.map((result) => result.__typename);
       expect(kinds.filter((kind) => kind === 'DeactivateApiKeyPayload')).toHaveLength(1);
       expect(kinds.every((kind) => ['DeactivateApiKeyPayload', 'ConflictError', 'InvalidStateError'].includes(kind))).toBe(true);
-      const versions = await server.db.selectFrom('events').select('stream_version').where('stream_id', '=', Buffer.from(apiKey.id, 'base64').toString().slice('ApiKey:'.length)).orderBy('stream_version').execute();
+      const versions = await server.db
+        .selectFrom('events')
+        .select('stream_version')
+        .where('stream_id', '=', Buffer.from(apiKey.id, 'base64').toString().slice('ApiKey:'.length))
+        .orderBy('stream_version')
+        .execute();
       expect(versions.map((row) => row.stream_version)).toEqual([1, 2]);
     }
   });

@@ -45,8 +45,11 @@ describe('expiry and rotation over HTTP', () => {
     // An expired key cannot be deactivated (it already does not verify), but it can be deleted.
     expect(await changeKey(server, 'deactivateApiKey', apiKey.id)).toMatchObject({ __typename: 'InvalidStateError', currentStatus: 'EXPIRED' });
     await server.flushUsage();
-    const used = await server.gql(`query ($id: ID!) { apiKey(id: $id) { usageCount lastRejectedCode
-      auditHistory(includeUsage: true) { edges { node { type usage { valid expired } } } } } }`, { id: apiKey.id });
+    const used = await server.gql(
+      `query ($id: ID!) { apiKey(id: $id) { usageCount lastRejectedCode
+      auditHistory(includeUsage: true) { edges { node { type usage { valid expired } } } } } }`,
+      { id: apiKey.id },
+    );
     expect(used.data.apiKey).toMatchObject({ usageCount: 3, lastRejectedCode: 'EXPIRED' });
     // Counted on the key; the key's history holds its lifecycle only, whatever the deprecated includeUsage says.
     expect(used.data.apiKey.auditHistory.edges.map((edge: any) => edge.node)).toEqual([{ type: 'KeyGenerated', usage: null }]);
@@ -56,10 +59,9 @@ describe('expiry and rotation over HTTP', () => {
   it('refuses an expiry in the past or beyond ten years, writing nothing', async () => {
     const before = await snapshotTables(server);
     for (const expiresAt of [iso(clock - 1), iso(clock), iso(clock + 3651 * 24 * HOUR)]) {
-      const body = await server.gql(
-        `mutation ($input: GenerateApiKeyInput!) { generateApiKey(input: $input) { __typename ... on ValidationError { issues { path message } } } }`,
-        { input: { projectId: 'proj_exp', name: 'bad', environment: 'live', expiresAt } },
-      );
+      const body = await server.gql(`mutation ($input: GenerateApiKeyInput!) { generateApiKey(input: $input) { __typename ... on ValidationError { issues { path message } } } }`, {
+        input: { projectId: 'proj_exp', name: 'bad', environment: 'live', expiresAt },
+      });
       expect(body.data.generateApiKey).toEqual({ __typename: 'ValidationError', issues: [{ path: 'input.expiresAt', message: expect.stringMatching(/expiresAt must be/) }] });
     }
     const garbage = await server.gql(`mutation { generateApiKey(input: { projectId: "p", name: "n", environment: "live", expiresAt: "tomorrow" }) { __typename } }`);

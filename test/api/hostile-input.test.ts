@@ -16,7 +16,10 @@ describe('hostile input', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    ({ secret, apiKey: { id: keyId } } = await generateKey(server, { projectId: 'proj_h' }));
+    ({
+      secret,
+      apiKey: { id: keyId },
+    } = await generateKey(server, { projectId: 'proj_h' }));
     before = await snapshotTables(server);
   });
   afterAll(async () => {
@@ -201,7 +204,10 @@ describe('hostile input', () => {
   });
 
   it('time travel to before anything existed is empty, not an error', async () => {
-    const { body } = await send({ query: `query ($id: ID!) { apiKey(id: $id, asOf: "1970-01-01T00:00:00Z") { id } project(id: "proj_h") { apiKeys(asOf: "1970-01-01T00:00:00Z") { edges { node { id } } } } }`, variables: { id: keyId } });
+    const { body } = await send({
+      query: `query ($id: ID!) { apiKey(id: $id, asOf: "1970-01-01T00:00:00Z") { id } project(id: "proj_h") { apiKeys(asOf: "1970-01-01T00:00:00Z") { edges { node { id } } } } }`,
+      variables: { id: keyId },
+    });
     expect(body).toEqual({ data: { apiKey: null, project: { apiKeys: { edges: [] } } } });
   });
 
@@ -285,7 +291,15 @@ describe('an unexpected failure', () => {
     const logged: string[] = [];
     const { default: pino } = await import('pino');
     const { Writable } = await import('node:stream');
-    const logger = pino({ level: 'error' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) }));
+    const logger = pino(
+      { level: 'error' },
+      new Writable({
+        write: (chunk, _enc, done) => {
+          logged.push(String(chunk));
+          done();
+        },
+      }),
+    );
     const server = await startTestServer({ logger });
     try {
       await server.db.schema.dropTable('api_keys').execute(); // the projection vanishes under the server

@@ -37,7 +37,9 @@ describe('idle keys: what an owner can deactivate', () => {
     expect(await idle(14)).toEqual(['new', 'never used', 'used']);
     expect(await idle(36)).toEqual([]);
     // The same question through the list filter, which also shows the inactive key.
-    const filtered = await server.gql(`{ project(id: "proj_idle") { apiKeys(filter: { unusedSince: "${new Date(clock - 30 * DAY).toISOString()}" }) { edges { node { name } } } } }`);
+    const filtered = await server.gql(
+      `{ project(id: "proj_idle") { apiKeys(filter: { unusedSince: "${new Date(clock - 30 * DAY).toISOString()}" }) { edges { node { name } } } } }`,
+    );
     expect(filtered.data.project.apiKeys.edges.map((edge: any) => edge.node.name)).toEqual(['expired', 'deactivated', 'never used']);
   });
 

@@ -27,9 +27,7 @@ describe('a key’s whole life over HTTP', () => {
     expect(Date.parse(apiKey.createdAt)).toBeGreaterThanOrEqual(before - 1000);
 
     const list = await server.gql(`{ project(id: "proj_life") { apiKeys { edges { node { id name maskedKey status } } } } }`);
-    expect(list.data.project.apiKeys.edges).toEqual([
-      { node: { id: apiKey.id, name: 'Production backend', maskedKey: apiKey.maskedKey, status: 'ACTIVE' } },
-    ]);
+    expect(list.data.project.apiKeys.edges).toEqual([{ node: { id: apiKey.id, name: 'Production backend', maskedKey: apiKey.maskedKey, status: 'ACTIVE' } }]);
     expect(JSON.stringify(list)).not.toContain(secret);
 
     expect(await verify(server, secret)).toEqual({
@@ -67,9 +65,7 @@ describe('a key’s whole life over HTTP', () => {
     expect(deletedList.data.project.apiKeys.edges).toEqual([{ node: { id: apiKey.id, status: 'DELETED' } }]);
 
     const lifecycleOnly = await server.gql(`{ project(id: "proj_life") { auditLog { edges { node { type } } } } }`);
-    expect(lifecycleOnly.data.project.auditLog.edges.map((edge: any) => edge.node.type)).toEqual([
-      'KeyDeleted', 'KeyReactivated', 'KeyDeactivated', 'KeyGenerated',
-    ]);
+    expect(lifecycleOnly.data.project.auditLog.edges.map((edge: any) => edge.node.type)).toEqual(['KeyDeleted', 'KeyReactivated', 'KeyDeactivated', 'KeyGenerated']);
     // Usage is counted on the key (above), never in the audit log: the deprecated includeUsage changes nothing.
     const audit = await server.gql(`{ project(id: "proj_life") { auditLog(first: 100, filter: { includeUsage: true }) { edges { node {
       type actor reason keyId requestId occurredAt changes { field from to } key { id status }
@@ -121,12 +117,18 @@ describe('a key’s whole life over HTTP', () => {
       { id: apiKey.id },
     );
     const history = byId.data.apiKey.auditHistory;
-    expect(history.edges.map((e: any) => [e.node.type, e.node.reason])).toEqual([['KeyReactivated', 'two'], ['KeyDeactivated', 'one']]);
+    expect(history.edges.map((e: any) => [e.node.type, e.node.reason])).toEqual([
+      ['KeyReactivated', 'two'],
+      ['KeyDeactivated', 'one'],
+    ]);
     expect(history.pageInfo.hasNextPage).toBe(true);
-    const rest = await server.gql(`query ($id: ID!, $after: String) { apiKey(id: $id) { auditHistory(first: 2, after: $after) { edges { node { type } } pageInfo { hasNextPage } } } }`, {
-      id: apiKey.id,
-      after: history.pageInfo.endCursor,
-    });
+    const rest = await server.gql(
+      `query ($id: ID!, $after: String) { apiKey(id: $id) { auditHistory(first: 2, after: $after) { edges { node { type } } pageInfo { hasNextPage } } } }`,
+      {
+        id: apiKey.id,
+        after: history.pageInfo.endCursor,
+      },
+    );
     expect(rest.data.apiKey.auditHistory).toEqual({ edges: [{ node: { type: 'KeyGenerated' } }], pageInfo: { hasNextPage: false } });
 
     const auditEventId = history.edges[0].node.id;
@@ -159,7 +161,10 @@ describe('a key’s whole life over HTTP', () => {
 
   it('verifies a well-formed secret that is not ours as NOT_FOUND and garbage as MALFORMED, recording nothing', async () => {
     const { secret } = await generateKey(server, { projectId: 'proj_verify' });
-    const eventsBefore = await server.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const eventsBefore = await server.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     const forged = secret.slice(0, -7) + (secret.at(-7) === 'A' ? 'B' : 'A') + secret.slice(-6);
     expect(await verify(server, forged)).toEqual({ valid: false, code: 'MALFORMED', key: null });
     expect(await verify(server, 'not a key')).toEqual({ valid: false, code: 'MALFORMED', key: null });
@@ -167,7 +172,10 @@ describe('a key’s whole life over HTTP', () => {
     // Well-formed with a valid checksum, but never issued.
     const { generateSecret } = await import('../../src/secrets/api-key-secret');
     expect(await verify(server, generateSecret('live').secret)).toEqual({ valid: false, code: 'NOT_FOUND', key: null });
-    const eventsAfter = await server.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const eventsAfter = await server.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     expect(eventsAfter.n).toBe(eventsBefore.n);
   });
 });

@@ -98,10 +98,13 @@ describe('audit event ids and cursors are opaque', () => {
 
     // A key's own history pages the same way.
     const first = await server.gql(`query ($id: ID!) { apiKey(id: $id) { auditHistory(first: 5) { edges { node { id } } pageInfo { endCursor } } } }`, { id: mine.apiKey.id });
-    const rest = await server.gql(`query ($id: ID!, $after: String) { apiKey(id: $id) { auditHistory(first: 5, after: $after) { edges { node { id } } pageInfo { hasNextPage } } } }`, {
-      id: mine.apiKey.id,
-      after: first.data.apiKey.auditHistory.pageInfo.endCursor,
-    });
+    const rest = await server.gql(
+      `query ($id: ID!, $after: String) { apiKey(id: $id) { auditHistory(first: 5, after: $after) { edges { node { id } } pageInfo { hasNextPage } } } }`,
+      {
+        id: mine.apiKey.id,
+        after: first.data.apiKey.auditHistory.pageInfo.endCursor,
+      },
+    );
     const history = [...first.data.apiKey.auditHistory.edges, ...rest.data.apiKey.auditHistory.edges].map((edge: any) => edge.node.id);
     expect(history).toEqual(seen.map((event) => event.id));
     expect(rest.data.apiKey.auditHistory.pageInfo.hasNextPage).toBe(false);
@@ -111,7 +114,10 @@ describe('audit event ids and cursors are opaque', () => {
     const names: string[] = [];
     after = null;
     for (let pages = 0; pages < 5; pages++) {
-      const body: any = await server.gql(`query ($after: String) { project(id: "proj_pages") { apiKeys(first: 2, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } } }`, { after });
+      const body: any = await server.gql(
+        `query ($after: String) { project(id: "proj_pages") { apiKeys(first: 2, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } } }`,
+        { after },
+      );
       names.push(...body.data.project.apiKeys.edges.map((edge: any) => edge.node.name));
       if (!body.data.project.apiKeys.pageInfo.hasNextPage) break;
       after = body.data.project.apiKeys.pageInfo.endCursor;
@@ -135,7 +141,8 @@ describe('audit event ids and cursors are opaque', () => {
 
     const auditLog = (after: string) => server.gql(`query ($after: String) { project(id: "proj_refuse") { auditLog(after: $after) { edges { cursor } } } }`, { after });
     const apiKeys = (after: string) => server.gql(`query ($after: String) { project(id: "proj_refuse") { apiKeys(after: $after) { edges { cursor } } } }`, { after });
-    const history = (after: string) => server.gql(`query ($id: ID!, $after: String) { apiKey(id: $id) { auditHistory(after: $after) { edges { cursor } } } }`, { id: apiKey.id, after });
+    const history = (after: string) =>
+      server.gql(`query ($id: ID!, $after: String) { apiKey(id: $id) { auditHistory(after: $after) { edges { cursor } } } }`, { id: apiKey.id, after });
 
     const refused: [string, (after: string) => Promise<any>, string][] = [
       ['a key cursor in the audit log', auditLog, keyCursor],

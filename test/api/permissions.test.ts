@@ -38,11 +38,7 @@ function keyMutation(mutation: 'deactivateApiKey' | 'reactivateApiKey' | 'delete
       if (mutation === 'reactivateApiKey') await changeKey(server, 'deactivateApiKey', apiKey.id);
       const typeName = mutation[0]!.toUpperCase() + mutation.slice(1);
       const input = mutation === 'rollApiKey' ? '{ id: $id, gracePeriodSeconds: 0 }' : '{ id: $id }';
-      const body = await server.gql(
-        `mutation ($id: ID!) { r: ${mutation}(input: ${input}) { __typename ... on Error { code } } }`,
-        { id: apiKey.id },
-        { token },
-      );
+      const body = await server.gql(`mutation ($id: ID!) { r: ${mutation}(input: ${input}) { __typename ... on Error { code } } }`, { id: apiKey.id }, { token });
       if (body.data?.r?.__typename === 'NotFoundError') return 'not-found';
       return errorOutcome(body) ?? (body.data.r.__typename === `${typeName}Payload` ? 'allowed' : 'forbidden');
     },
@@ -139,11 +135,7 @@ describe('permissions, per operation and principal', () => {
       needs: ['keys:write'],
       byKeyId: false,
       async run(server, token) {
-        const body = await server.gql(
-          `mutation { generateApiKey(input: { projectId: "${PROJECT}", name: "n", environment: "live" }) { __typename } }`,
-          {},
-          { token },
-        );
+        const body = await server.gql(`mutation { generateApiKey(input: { projectId: "${PROJECT}", name: "n", environment: "live" }) { __typename } }`, {}, { token });
         return errorOutcome(body) ?? 'allowed';
       },
     },
@@ -165,7 +157,11 @@ describe('permissions, per operation and principal', () => {
       needs: ['keys:read'],
       byKeyId: false,
       async run(server, token) {
-        const body = await server.gql(`query ($asOf: DateTime) { project(id: "${PROJECT}") { apiKeys(asOf: $asOf) { edges { node { id } } } } }`, { asOf: new Date().toISOString() }, { token });
+        const body = await server.gql(
+          `query ($asOf: DateTime) { project(id: "${PROJECT}") { apiKeys(asOf: $asOf) { edges { node { id } } } } }`,
+          { asOf: new Date().toISOString() },
+          { token },
+        );
         return errorOutcome(body) ?? (body.data.project.apiKeys.edges.length > 0 ? 'allowed' : 'forbidden');
       },
     },
@@ -262,7 +258,11 @@ describe('permissions, per operation and principal', () => {
     const ask = async (id: string) => {
       const query = await server.gql(`query ($id: ID!) { apiKey(id: $id) { id } node(id: $id) { id } }`, { id }, { token: stranger });
       const mutation = await server.gql(`mutation ($id: ID!) { deactivateApiKey(input: { id: $id }) { __typename ... on Error { message code } } }`, { id }, { token: stranger });
-      const roll = await server.gql(`mutation ($id: ID!) { rollApiKey(input: { id: $id, gracePeriodSeconds: 0 }) { __typename ... on Error { message code } } }`, { id }, { token: stranger });
+      const roll = await server.gql(
+        `mutation ($id: ID!) { rollApiKey(input: { id: $id, gracePeriodSeconds: 0 }) { __typename ... on Error { message code } } }`,
+        { id },
+        { token: stranger },
+      );
       const past = await server.gql(`query ($id: ID!) { apiKey(id: $id, asOf: "2026-01-01T00:00:00Z") { id } }`, { id }, { token: stranger });
       return JSON.stringify([query, mutation, roll, past]).replaceAll(id, '<id>');
     };

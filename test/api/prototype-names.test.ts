@@ -110,10 +110,9 @@ describe('projects named like Object.prototype members', () => {
   });
 
   it.each(REFUSED_NAMES)('"%s" is not a project id: a ValidationError, and nothing is written', async (projectId) => {
-    const generated = await server.gql(
-      `mutation ($p: String!) { generateApiKey(input: { projectId: $p, name: "x", environment: "live" }) { __typename ... on Error { code } } }`,
-      { p: projectId },
-    );
+    const generated = await server.gql(`mutation ($p: String!) { generateApiKey(input: { projectId: $p, name: "x", environment: "live" }) { __typename ... on Error { code } } }`, {
+      p: projectId,
+    });
     expect(generated.data.generateApiKey).toEqual({ __typename: 'ValidationError', code: 'VALIDATION' });
     const read = await server.gql(`query ($p: String!) { project(id: $p) { apiKeys { edges { node { id } } } } }`, { p: projectId });
     expect(read.errors?.[0]?.extensions?.code).toBe('VALIDATION');
@@ -136,11 +135,7 @@ describe('projects named like Object.prototype members', () => {
       { token },
     );
     expect(real).toEqual({ data: { generateApiKey: { __typename: 'GenerateApiKeyPayload', apiKey: { createdBy: 'mallory' } } } });
-    const constructorKey = await server.gql(
-      `mutation { generateApiKey(input: { projectId: "constructor", name: "mine", environment: "live" }) { __typename } }`,
-      {},
-      { token },
-    );
+    const constructorKey = await server.gql(`mutation { generateApiKey(input: { projectId: "constructor", name: "mine", environment: "live" }) { __typename } }`, {}, { token });
     expect(constructorKey).toEqual({ data: { generateApiKey: { __typename: 'GenerateApiKeyPayload' } } });
     const listed = await server.gql(`{ project(id: "constructor") { apiKeys { edges { node { name } } } } }`, {}, { token });
     expect(listed.errors).toBeUndefined();

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 
 describe('the service as `npm start` runs it', () => {
@@ -41,7 +41,9 @@ describe('the service as `npm start` runs it', () => {
         fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-          body: JSON.stringify({ query: `mutation { generateApiKey(input: {projectId: "${projectId}", name: "n", environment: "live"}) { __typename ... on GenerateApiKeyPayload { secret apiKey { createdBy } } } }` }),
+          body: JSON.stringify({
+            query: `mutation { generateApiKey(input: {projectId: "${projectId}", name: "n", environment: "live"}) { __typename ... on GenerateApiKeyPayload { secret apiKey { createdBy } } } }`,
+          }),
         });
       const generated = (await (await generate(token, 'demo')).json()).data.generateApiKey;
       expect(generated).toMatchObject({ __typename: 'GenerateApiKeyPayload', apiKey: { createdBy: 'developer' } });

@@ -37,9 +37,7 @@ describe('a page of keys with their history costs a constant number of SQL state
     const keys = hundred.body.data.project.apiKeys.edges;
     expect(keys).toHaveLength(100);
     for (const { node } of keys) {
-      expect(node.auditHistory.edges.map((edge: any) => edge.node.type)).toEqual([
-        'KeyDeactivated', 'KeyReactivated', 'KeyDeactivated', 'KeyReactivated', 'KeyDeactivated',
-      ]);
+      expect(node.auditHistory.edges.map((edge: any) => edge.node.type)).toEqual(['KeyDeactivated', 'KeyReactivated', 'KeyDeactivated', 'KeyReactivated', 'KeyDeactivated']);
       expect(node.auditHistory.edges.every((edge: any) => edge.node.key.name === node.name)).toBe(true);
     }
     // The keys page and one windowed history query; AuditEvent.key is served from the page.
@@ -61,7 +59,9 @@ describe('a page of keys with their history costs a constant number of SQL state
     };
     const asOf = async (first: number) => {
       server.statements.length = 0;
-      const body = await server.gql(`query ($asOf: DateTime) { project(id: "proj_n1") { apiKeys(first: ${first}, asOf: $asOf) { edges { node { name usageCount } } } } }`, { asOf: new Date().toISOString() });
+      const body = await server.gql(`query ($asOf: DateTime) { project(id: "proj_n1") { apiKeys(first: ${first}, asOf: $asOf) { edges { node { name usageCount } } } } }`, {
+        asOf: new Date().toISOString(),
+      });
       expect(body.data.project.apiKeys.edges).toHaveLength(first);
       return server.statements.length;
     };

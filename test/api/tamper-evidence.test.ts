@@ -75,7 +75,11 @@ describe('tamper evidence: a hash chain over the whole log', () => {
     await integrity(); // everything verified: the checkpoint is the head
     const third = rows[2]!.position;
     const original = await server.db.selectFrom('events').select('data').where('position', '=', third).executeTakeFirstOrThrow();
-    await server.db.updateTable('events').set({ data: original.data.replace('pause', 'routine') }).where('position', '=', third).execute();
+    await server.db
+      .updateTable('events')
+      .set({ data: original.data.replace('pause', 'routine') })
+      .where('position', '=', third)
+      .execute();
 
     // Documented: the incremental check starts after the checkpoint and does not see it.
     expect(await integrity()).toMatchObject({ ok: true, full: false, checkedEvents: 0 });
@@ -111,7 +115,11 @@ describe('tamper evidence: a hash chain over the whole log', () => {
     const rows = await chain();
     const altered = rows.at(-1)!.position;
     const original = await server.db.selectFrom('events').select('data').where('position', '=', altered).executeTakeFirstOrThrow();
-    await server.db.updateTable('events').set({ data: original.data.replace('pause', 'routine') }).where('position', '=', altered).execute();
+    await server.db
+      .updateTable('events')
+      .set({ data: original.data.replace('pause', 'routine') })
+      .where('position', '=', altered)
+      .execute();
     expect(await integrity()).toMatchObject({
       ok: false,
       full: false,
@@ -174,7 +182,17 @@ describe('tamper evidence: a hash chain over the whole log', () => {
       const values = [];
       for (let i = 0; i < 500; i++) {
         const n = batch * 500 + i;
-        const data = JSON.stringify({ keyId: 'bulk', projectId: 'proj_bulk', count: 1, firstAt: last.recorded_at, lastAt: last.recorded_at, outcomes: { VALID: 1 }, lastValidAt: last.recorded_at, lastRejectedAt: null, lastRejectedCode: null });
+        const data = JSON.stringify({
+          keyId: 'bulk',
+          projectId: 'proj_bulk',
+          count: 1,
+          firstAt: last.recorded_at,
+          lastAt: last.recorded_at,
+          outcomes: { VALID: 1 },
+          lastValidAt: last.recorded_at,
+          lastRejectedAt: null,
+          lastRejectedCode: null,
+        });
         const row = { stream_id: 'bulk:usage', stream_version: n + 1, type: 'KeyUsed', schema_version: 1, data, metadata, recorded_at: last.recorded_at };
         hash = chainHash(hash, row);
         values.push({ ...row, chain_hash: hash });
@@ -240,7 +258,11 @@ describe('tamper evidence: the usage kept, against the digests the books recorde
   });
 
   it('a kept window changed in a closed hour: the usage books are broken, though the chain is intact', async () => {
-    const changed = await server.db.updateTable('usage_windows').set((eb) => ({ total: eb('total', '+', 1) })).where('window_start', '=', window).executeTakeFirst();
+    const changed = await server.db
+      .updateTable('usage_windows')
+      .set((eb) => ({ total: eb('total', '+', 1) }))
+      .where('window_start', '=', window)
+      .executeTakeFirst();
     expect(Number(changed.numUpdatedRows)).toBe(1);
     try {
       const cli = await verifyLogCommand();
@@ -249,7 +271,11 @@ describe('tamper evidence: the usage kept, against the digests the books recorde
       expect(cli.stdout).toContain(`Usage BROKEN: ${HOUR_CLOSED}: usage_windows holds 2 rows that do not match the 2 recorded`);
       expect(cli.stdout).not.toContain('Usage books intact');
     } finally {
-      await server.db.updateTable('usage_windows').set((eb) => ({ total: eb('total', '-', 1) })).where('window_start', '=', window).execute();
+      await server.db
+        .updateTable('usage_windows')
+        .set((eb) => ({ total: eb('total', '-', 1) }))
+        .where('window_start', '=', window)
+        .execute();
     }
     // Put back as it was, the usage agrees with its digests again.
     expect(await verifyLogCommand()).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage books intact') });

@@ -102,7 +102,12 @@ describe('time travel over busy keys', () => {
     expect(body.errors).toBeUndefined();
     const statements = [...server.statements];
     const keys = new Map<string, Usage>(
-      body.data.project.apiKeys.edges.map(({ node }: any) => [Buffer.from(node.id, 'base64').toString().replace(/^ApiKey:/, ''), { usageCount: node.usageCount, lastUsedAt: node.lastUsedAt }]),
+      body.data.project.apiKeys.edges.map(({ node }: any) => [
+        Buffer.from(node.id, 'base64')
+          .toString()
+          .replace(/^ApiKey:/, ''),
+        { usageCount: node.usageCount, lastUsedAt: node.lastUsedAt },
+      ]),
     );
     const reads = Object.fromEntries(USAGE_TABLES.map((table) => [table, statements.filter((statement) => statement.includes(`from "${table}"`)).length]));
     return { keys, statements: statements.length, reads, blockedMs: delay.max / 1e6 };
@@ -125,7 +130,9 @@ describe('time travel over busy keys', () => {
     const quiet = await pageAsOf(QUIET, asOf);
     expect(quiet.keys.size).toBe(KEYS);
     expect({ statements: quiet.statements, reads: quiet.reads }).toEqual({ statements: busy.statements, reads: busy.reads });
-    console.log(`page of ${KEYS} busy keys asOf ${new Date(asOf).toISOString()}: ${busy.statements} statements, event loop held at most ${busy.blockedMs.toFixed(1)} ms${holdsLoop ? ` (${holdsLoop})` : ''}`);
+    console.log(
+      `page of ${KEYS} busy keys asOf ${new Date(asOf).toISOString()}: ${busy.statements} statements, event loop held at most ${busy.blockedMs.toFixed(1)} ms${holdsLoop ? ` (${holdsLoop})` : ''}`,
+    );
     // Generous: this catches a loop held for a whole fold, not a slow machine.
     if (!holdsLoop) expect(busy.blockedMs).toBeLessThan(100);
     return busy.keys;
@@ -166,7 +173,21 @@ describe('time travel over busy keys', () => {
     // Retention records a release before it removes rows (in batches, or partitions a day at a time):
     // a released window still on disk must not count.
     await ensureUsagePartitions(server.db, at(0, '12:10:00'), at(0, '12:10:00'), ['usage_windows']);
-    const leftover = { window_start: at(0, '12:10:00'), key_id: busyKeys[0]!, principal: 'late', instance: 'bulk', project_id: BUSY, total: 1, valid: 1, inactive: 0, expired: 0, deleted: 0, last_valid_at: at(0, '12:10:01'), last_rejected_at: null, last_rejected_code: null };
+    const leftover = {
+      window_start: at(0, '12:10:00'),
+      key_id: busyKeys[0]!,
+      principal: 'late',
+      instance: 'bulk',
+      project_id: BUSY,
+      total: 1,
+      valid: 1,
+      inactive: 0,
+      expired: 0,
+      deleted: 0,
+      last_valid_at: at(0, '12:10:01'),
+      last_rejected_at: null,
+      last_rejected_code: null,
+    };
     await server.db.insertInto('usage_windows').values(leftover).execute();
     try {
       expect((await pageAsOf(BUSY, MADE_AT)).keys.get(busyKeys[0]!)).toEqual(atMaking.get(busyKeys[0]!));
@@ -184,7 +205,19 @@ describe('time travel over busy keys', () => {
     expect([...atMaking.values()].every((key) => key.usageCount === 450 && key.lastUsedAt === iso(-1, '23:59:01'))).toBe(true);
     // A released hourly summary still on disk must not count either.
     await ensureUsagePartitions(server.db, at(0, '05:00:00'), at(0, '05:00:00'), ['usage_key_hours']);
-    const leftover = { hour_start: at(0, '05:00:00'), key_id: busyKeys[0]!, project_id: BUSY, total: 60, valid: 60, inactive: 0, expired: 0, deleted: 0, last_valid_at: at(0, '05:59:01'), last_rejected_at: null, last_rejected_code: null };
+    const leftover = {
+      hour_start: at(0, '05:00:00'),
+      key_id: busyKeys[0]!,
+      project_id: BUSY,
+      total: 60,
+      valid: 60,
+      inactive: 0,
+      expired: 0,
+      deleted: 0,
+      last_valid_at: at(0, '05:59:01'),
+      last_rejected_at: null,
+      last_rejected_code: null,
+    };
     await server.db.insertInto('usage_key_hours').values(leftover).execute();
     try {
       expect((await pageAsOf(BUSY, MADE_AT)).keys.get(busyKeys[0]!)).toEqual(atMaking.get(busyKeys[0]!));

@@ -90,7 +90,11 @@ describe('time travel: priced before execution, sliced while it runs', () => {
     // The rotation links of keys seen asOf are folded from the log too: each counts one key per key.
     const links = (depth: number) => 'rotatedFrom { id '.repeat(depth) + '}'.repeat(depth);
     const linked = (first: number, depth: number) =>
-      server.gql(`query ($asOf: DateTime) { project(id: "${PROJECT}") { apiKeys(first: ${first}, asOf: $asOf) { edges { node { id ${links(depth)} } } } } }`, { asOf }, { token: tenant });
+      server.gql(
+        `query ($asOf: DateTime) { project(id: "${PROJECT}") { apiKeys(first: ${first}, asOf: $asOf) { edges { node { id ${links(depth)} } } } } }`,
+        { asOf },
+        { token: tenant },
+      );
     expect((await linked(50, 1)).errors).toBeUndefined(); // 50 + 50
     expect((await linked(50, 2)).errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY'); // 50 + 50 + 50
     expect((await linked(10, 5)).errors).toBeUndefined(); // 10 + 5 × 10

@@ -31,11 +31,15 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
   let successorId = '';
 
   const keyAt = async (asOf?: string) =>
-    (await server.gql(`query ($id: ID!, $asOf: DateTime) { apiKey(id: $id, asOf: $asOf) { ${KEY_FIELDS} asOf auditHistory { edges { node { type } } } } }`, { id: keyId, asOf })).data
-      .apiKey;
+    (await server.gql(`query ($id: ID!, $asOf: DateTime) { apiKey(id: $id, asOf: $asOf) { ${KEY_FIELDS} asOf auditHistory { edges { node { type } } } } }`, { id: keyId, asOf }))
+      .data.apiKey;
   const listAt = async (asOf?: string) =>
-    (await server.gql(`query ($asOf: DateTime) { project(id: "proj_tt") { apiKeys(asOf: $asOf, first: 100) { edges { node { id name status usageCount lastUsedAt expiresAt } } } } }`, { asOf }))
-      .data.project.apiKeys.edges.map((edge: any) => edge.node);
+    (
+      await server.gql(
+        `query ($asOf: DateTime) { project(id: "proj_tt") { apiKeys(asOf: $asOf, first: 100) { edges { node { id name status usageCount lastUsedAt expiresAt } } } } }`,
+        { asOf },
+      )
+    ).data.project.apiKeys.edges.map((edge: any) => edge.node);
   /**
    * Moments are recorded on window boundaries, with every use before them written
    * (flushUsage): then every use the API counts at that moment lies in a window that
@@ -148,9 +152,12 @@ describe('time travel: keys as they were, rebuilt from the log', () => {
   });
 
   it('applies list filters to the keys as they were then', async () => {
-    const inactiveThen = await server.gql(`query ($asOf: DateTime) { project(id: "proj_tt") { apiKeys(asOf: $asOf, filter: { status: INACTIVE }) { edges { node { id status } } } } }`, {
-      asOf: recorded[2]!.at,
-    });
+    const inactiveThen = await server.gql(
+      `query ($asOf: DateTime) { project(id: "proj_tt") { apiKeys(asOf: $asOf, filter: { status: INACTIVE }) { edges { node { id status } } } } }`,
+      {
+        asOf: recorded[2]!.at,
+      },
+    );
     expect(inactiveThen.data.project.apiKeys.edges).toEqual([{ node: { id: keyId, status: 'INACTIVE' } }]);
     const inactiveNow = await server.gql(`{ project(id: "proj_tt") { apiKeys(filter: { status: INACTIVE }) { edges { node { id } } } } }`);
     // Now the inactive key is the successor, retired after every recorded moment.

@@ -1,9 +1,9 @@
-import { TEST_DIALECT } from '../support/test-database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitUsage } from '../../src/usage/commit-usage';
 import { UsageBooks } from '../../src/usage/usage-books';
 import { readBooksState } from '../../src/usage/usage-books-state';
 import { changeKey, generateKey, snapshotTables } from '../support/api-key-operations';
+import { TEST_DIALECT } from '../support/test-database';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // Usage analytics as a dashboard reads them, over real HTTP: gateways verify keys,
@@ -165,7 +165,11 @@ describe('usage analytics', () => {
     const c = await keyUsage(keys.c.id, '2030-03-10T00:00:00Z', '2030-03-11T00:00:00Z', 'DAY');
     expect(c.points).toEqual([{ start: '2030-03-10T00:00:00.000Z', ...counts({ total: 4, valid: 1, inactive: 2, deleted: 1 }) }]);
     const cByMinute = await keyUsage(keys.c.id, '2030-03-10T10:15:00Z', '2030-03-10T10:18:00Z', 'MINUTE');
-    expect(cByMinute.points.map((point: any) => point.byCode.map((entry: any) => entry.count))).toEqual([[2, 0, 0], [0, 0, 0], [0, 0, 1]]);
+    expect(cByMinute.points.map((point: any) => point.byCode.map((entry: any) => entry.count))).toEqual([
+      [2, 0, 0],
+      [0, 0, 0],
+      [0, 0, 1],
+    ]);
 
     const e = await keyUsage(keys.e.id, '2030-03-10T10:00:00Z', '2030-03-10T12:00:00Z', 'HOUR');
     expect(e.points).toEqual([
@@ -183,9 +187,9 @@ describe('usage analytics', () => {
       project.points.forEach((point: any, i: number) => {
         const sum = (field: 'total' | 'valid' | 'rejected') => perKey.reduce((total, series) => total + series.points[i][field], 0);
         expect(point).toMatchObject({ start: perKey[0].points[i].start, total: sum('total'), valid: sum('valid'), rejected: sum('rejected') });
-        point.byCode.forEach((entry: any, j: number) =>
-          expect(entry.count).toBe(perKey.reduce((total, series) => total + series.points[i].byCode[j].count, 0)),
-        );
+        point.byCode.forEach((entry: any, j: number) => {
+          expect(entry.count).toBe(perKey.reduce((total, series) => total + series.points[i].byCode[j].count, 0));
+        });
       });
     }
     const hourly = await projectUsage('proj_stats', ...range, 'HOUR');
@@ -211,7 +215,11 @@ describe('usage analytics', () => {
     expect(firstTwo.keys.map((key: any) => key.apiKey.name)).toEqual(['key b', 'key a']);
     // Only the second minute's uses: a 2, b 4, c 1 (DELETED); e none, so not ranked.
     const later = await topKeys('proj_stats', '2030-03-10T10:17:00Z', '2030-03-10T10:18:00Z');
-    expect(later.keys.map((key: any) => [key.apiKey.name, key.total])).toEqual([['key b', 4], ['key a', 2], ['key c', 1]]);
+    expect(later.keys.map((key: any) => [key.apiKey.name, key.total])).toEqual([
+      ['key b', 4],
+      ['key a', 2],
+      ['key c', 1],
+    ]);
     // Ends inside minute retention are rounded to the minute.
     expect(later).toMatchObject({ from: '2030-03-10T10:17:00.000Z', to: '2030-03-10T10:18:00.000Z' });
   });
@@ -340,14 +348,33 @@ describe('usage analytics', () => {
     // The books close every hour up to the latest use (here one elsewhere, this morning) and release
     // the old windows and hours: what is left of 10 March are its daily summaries, and the answers come
     // from them (a read that ignored the closings would find nothing).
-    await commitUsage(server.db, [{ keyId: rawId(keys.other.id), projectId: 'proj_elsewhere', principal: 'gateway-all', instance: 'analytics-1', windowStart: at('2030-03-19T09:00:00Z'), total: 1, valid: 1, inactive: 0, expired: 0, deleted: 0, lastValidAt: at('2030-03-19T09:00:10Z'), lastRejectedAt: null, lastRejectedCode: null }], clock);
+    await commitUsage(
+      server.db,
+      [
+        {
+          keyId: rawId(keys.other.id),
+          projectId: 'proj_elsewhere',
+          principal: 'gateway-all',
+          instance: 'analytics-1',
+          windowStart: at('2030-03-19T09:00:00Z'),
+          total: 1,
+          valid: 1,
+          inactive: 0,
+          expired: 0,
+          deleted: 0,
+          lastValidAt: at('2030-03-19T09:00:10Z'),
+          lastRejectedAt: null,
+          lastRejectedCode: null,
+        },
+      ],
+      clock,
+    );
     const books = new UsageBooks(server.db, { retention: { minuteDays: 1, hourDays: 7 }, now: () => clock });
     for (let i = 0; i < 3; i++) await books.run(clock);
     // Windows go by the hour on SQLite, by the day (a partition) on PostgreSQL; hourly summaries by the day.
     const windowsCut = TEST_DIALECT === 'sqlite' ? Math.floor((clock - DAY) / 3_600_000) * 3_600_000 : at('2030-03-18T00:00:00Z');
     expect(await readBooksState(server.db)).toEqual({ closedThrough: at('2030-03-19T10:00:00Z'), prunedBefore: { MINUTE: windowsCut, HOUR: at('2030-03-12T00:00:00Z') } });
-    const left = async (table: 'usage_windows' | 'usage_key_hours') =>
-      (await server.db.selectFrom(table).select('key_id').where('project_id', '=', 'proj_stats').execute()).length;
+    const left = async (table: 'usage_windows' | 'usage_key_hours') => (await server.db.selectFrom(table).select('key_id').where('project_id', '=', 'proj_stats').execute()).length;
     expect([await left('usage_windows'), await left('usage_key_hours')]).toEqual([0, 0]);
 
     expect((await keyUsage(keys.a.id, '2030-03-10T00:00:00Z', '2030-03-11T00:00:00Z', 'DAY')).points.map((point: any) => point.total)).toEqual([5]);
@@ -355,7 +382,12 @@ describe('usage analytics', () => {
     // topKeys never refuses for retention: it counts whole days where only days are kept, and says so.
     const ranking = await topKeys('proj_stats', '2030-03-10T10:20:00Z', '2030-03-10T11:30:00Z');
     expect(ranking).toMatchObject({ from: '2030-03-10T00:00:00.000Z', to: '2030-03-11T00:00:00.000Z' });
-    expect(ranking.keys.map((key: any) => [key.apiKey.name, key.total])).toEqual([['key b', 7], ['key a', 5], ['key c', 4], ['key e', 2]]);
+    expect(ranking.keys.map((key: any) => [key.apiKey.name, key.total])).toEqual([
+      ['key b', 7],
+      ['key a', 5],
+      ['key c', 4],
+      ['key e', 2],
+    ]);
   });
 });
 

@@ -32,8 +32,7 @@ async function keyUsage(server: TestServer, id: string) {
   return body.data.apiKey as { lastUsedAt: string | null; usageCount: number; lastRejectedCode: string | null };
 }
 
-const usageRows = (server: TestServer, keyId: string) =>
-  server.db.selectFrom('usage_windows').selectAll().where('key_id', '=', rawId(keyId)).orderBy('principal').execute();
+const usageRows = (server: TestServer, keyId: string) => server.db.selectFrom('usage_windows').selectAll().where('key_id', '=', rawId(keyId)).orderBy('principal').execute();
 
 describe('usage recording, one window an hour long (only a quiet key is written before it ends)', () => {
   let server: TestServer;

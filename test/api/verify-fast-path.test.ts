@@ -46,9 +46,15 @@ describe('the verify fast path answers exactly as the general GraphQL path', () 
   });
 
   const documents = {
-    variable: { query: 'mutation ($secret: String!) { verifyApiKey(input: {secret: $secret}) { valid code key { id projectId name environment expiresAt } } }', vars: (s: string) => ({ secret: s }) },
+    variable: {
+      query: 'mutation ($secret: String!) { verifyApiKey(input: {secret: $secret}) { valid code key { id projectId name environment expiresAt } } }',
+      vars: (s: string) => ({ secret: s }),
+    },
     inputVariable: { query: 'mutation Check($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { code valid } }', vars: (s: string) => ({ input: { secret: s } }) },
-    aliased: { query: 'mutation ($s: String!) { check: verifyApiKey(input: {secret: $s}) { __typename ok: valid code key { __typename name ident: id } } }', vars: (s: string) => ({ s }) },
+    aliased: {
+      query: 'mutation ($s: String!) { check: verifyApiKey(input: {secret: $s}) { __typename ok: valid code key { __typename name ident: id } } }',
+      vars: (s: string) => ({ s }),
+    },
     literal: { query: '', vars: () => ({}) },
     wrongVariableType: { query: 'mutation ($secret: String!) { verifyApiKey(input: {secret: $secret}) { code } }', vars: () => ({ secret: 42 }) },
     extraInputField: { query: 'mutation ($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { code } }', vars: (s: string) => ({ input: { secret: s, admin: true } }) },

@@ -11,7 +11,10 @@ const SECRET = 'token-clock-secret-of-at-least-32-characters';
 describe('token expiry and a clock that steps back', () => {
   it('keeps refusing an expired token after the wall clock goes back an hour', async () => {
     let wall = Date.now();
-    const authenticate = createAuthenticator({ jwtSecret: SECRET }, createMonotonicClock(() => wall));
+    const authenticate = createAuthenticator(
+      { jwtSecret: SECRET },
+      createMonotonicClock(() => wall),
+    );
     const token = await signToken(SECRET, { sub: 'a', perms: { p: ['keys:read'] }, expiresIn: 600 });
     const header = `Bearer ${token}`;
     await expect(authenticate(header)).resolves.toMatchObject({ subject: 'a' });

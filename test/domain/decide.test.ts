@@ -46,7 +46,7 @@ const generate: KeyCommand = {
   maskedKey: 'ak_live_abcd…wxyz',
   expiresAt: null,
 };
-const expiringAt = (ms: number): KeyEvent => ({ ...generated, data: { ...generated.data, expiresAt: iso(ms) } } as KeyEvent);
+const expiringAt = (ms: number): KeyEvent => ({ ...generated, data: { ...generated.data, expiresAt: iso(ms) } }) as KeyEvent;
 
 describe('decide', () => {
   it('generates a key that does not exist yet', () => {
@@ -58,9 +58,7 @@ describe('decide', () => {
   });
 
   it('deactivates an active key, with the reason', () => {
-    expect(given(generated).when(deactivate)()).toEqual([
-      { type: 'KeyDeactivated', data: { keyId, projectId, reason: 'rotating' } },
-    ]);
+    expect(given(generated).when(deactivate)()).toEqual([{ type: 'KeyDeactivated', data: { keyId, projectId, reason: 'rotating' } }]);
   });
 
   it('refuses to deactivate an inactive key again', () => {
@@ -74,12 +72,8 @@ describe('decide', () => {
   });
 
   it('deletes an active or an inactive key and remembers which it was', () => {
-    expect(given(generated).when(remove)()).toEqual([
-      { type: 'KeyDeleted', data: { keyId, projectId, reason: 'leaked', previousStatus: 'ACTIVE' } },
-    ]);
-    expect(given(generated, deactivated).when(remove)()).toEqual([
-      { type: 'KeyDeleted', data: { keyId, projectId, reason: 'leaked', previousStatus: 'INACTIVE' } },
-    ]);
+    expect(given(generated).when(remove)()).toEqual([{ type: 'KeyDeleted', data: { keyId, projectId, reason: 'leaked', previousStatus: 'ACTIVE' } }]);
+    expect(given(generated, deactivated).when(remove)()).toEqual([{ type: 'KeyDeleted', data: { keyId, projectId, reason: 'leaked', previousStatus: 'INACTIVE' } }]);
   });
 
   it('accepts no command at all once a key is deleted', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UsageOutcome } from '../../events/key-events';
 import { MERGED_PRINCIPALS } from '../../events/usage-events';
-import { UsageBuffer, type BufferedUsage } from '../../src/domain/usage-buffer';
+import { type BufferedUsage, UsageBuffer } from '../../src/domain/usage-buffer';
 
 // The in-memory side of usage: many verifications become one record per window,
 // key and principal; a failed write loses nothing; a full buffer merges, then drops.
@@ -12,8 +12,7 @@ const START = Date.parse('2026-05-01T00:00:00Z');
 const t = (window: number, second = 0) => START + window * WINDOW + second * 1000;
 const w = (window: number) => START + window * WINDOW;
 
-const byWindowKeyPrincipal = (a: BufferedUsage, b: BufferedUsage) =>
-  a.windowStart - b.windowStart || a.keyId.localeCompare(b.keyId) || a.principal.localeCompare(b.principal);
+const byWindowKeyPrincipal = (a: BufferedUsage, b: BufferedUsage) => a.windowStart - b.windowStart || a.keyId.localeCompare(b.keyId) || a.principal.localeCompare(b.principal);
 const sorted = (tallies: BufferedUsage[]) => [...tallies].sort(byWindowKeyPrincipal);
 const counts = (tallies: BufferedUsage[]) =>
   sorted(tallies).map(({ windowStart, keyId, principal, total }) => ({ window: (windowStart - START) / WINDOW, keyId, principal, total }));
@@ -161,9 +160,48 @@ describe('usage buffer: a hard cap on tallies', () => {
     expect(buffer.dropped).toBe(0);
     expect(buffer.size).toBe(3);
     expect(sorted(buffer.take())).toEqual([
-      { keyId: 'b', projectId: 'proj', principal: MERGED_PRINCIPALS, windowStart: w(0), total: 1, valid: 0, inactive: 0, expired: 1, deleted: 0, lastValidAt: null, lastRejectedAt: t(0, 5), lastRejectedCode: 'EXPIRED' },
-      { keyId: 'a', projectId: 'proj', principal: MERGED_PRINCIPALS, windowStart: w(1), total: 3, valid: 2, inactive: 1, expired: 0, deleted: 0, lastValidAt: t(1, 10), lastRejectedAt: t(0, 30), lastRejectedCode: 'INACTIVE' },
-      { keyId: 'c', projectId: 'proj', principal: 'gw1', windowStart: w(1), total: 1, valid: 1, inactive: 0, expired: 0, deleted: 0, lastValidAt: t(1, 20), lastRejectedAt: null, lastRejectedCode: null },
+      {
+        keyId: 'b',
+        projectId: 'proj',
+        principal: MERGED_PRINCIPALS,
+        windowStart: w(0),
+        total: 1,
+        valid: 0,
+        inactive: 0,
+        expired: 1,
+        deleted: 0,
+        lastValidAt: null,
+        lastRejectedAt: t(0, 5),
+        lastRejectedCode: 'EXPIRED',
+      },
+      {
+        keyId: 'a',
+        projectId: 'proj',
+        principal: MERGED_PRINCIPALS,
+        windowStart: w(1),
+        total: 3,
+        valid: 2,
+        inactive: 1,
+        expired: 0,
+        deleted: 0,
+        lastValidAt: t(1, 10),
+        lastRejectedAt: t(0, 30),
+        lastRejectedCode: 'INACTIVE',
+      },
+      {
+        keyId: 'c',
+        projectId: 'proj',
+        principal: 'gw1',
+        windowStart: w(1),
+        total: 1,
+        valid: 1,
+        inactive: 0,
+        expired: 0,
+        deleted: 0,
+        lastValidAt: t(1, 20),
+        lastRejectedAt: null,
+        lastRejectedCode: null,
+      },
     ]);
   });
 

@@ -8,8 +8,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTION_TABLES } from '../../projections/project-events';
-import { openDatabase, type Db } from '../../src/store/database';
 import { readOnly } from '../../src/store/backup';
+import { type Db, openDatabase } from '../../src/store/database';
 import { UsageBooks } from '../../src/usage/usage-books';
 import { changeKey, generateKey, verify } from '../support/api-key-operations';
 import { bulkHistory } from '../support/bulk-history';
@@ -98,7 +98,15 @@ describe('backup and restore on SQLite, while the server writes', () => {
       }
     })();
 
-    const headNow = async () => Number((await server.db.selectFrom('events').select((eb) => eb.fn.max('position').as('p')).executeTakeFirstOrThrow()).p);
+    const headNow = async () =>
+      Number(
+        (
+          await server.db
+            .selectFrom('events')
+            .select((eb) => eb.fn.max('position').as('p'))
+            .executeTakeFirstOrThrow()
+        ).p,
+      );
     await new Promise((resolve) => setTimeout(resolve, 200));
     const before = await headNow();
     const requestsBefore = requests;
@@ -210,7 +218,11 @@ describe('backup and restore on SQLite, while the server writes', () => {
     copyFileSync(backup, tampered);
     const db = await openDatabase(tampered, { migrate: false });
     const victim = await db.selectFrom('events').select(['position', 'data']).where('type', '=', 'KeyDeactivated').orderBy('position', 'desc').executeTakeFirstOrThrow();
-    await db.updateTable('events').set({ data: victim.data.replace('"keyId"', '"keyId" ') }).where('position', '=', victim.position).execute();
+    await db
+      .updateTable('events')
+      .set({ data: victim.data.replace('"keyId"', '"keyId" ') })
+      .where('position', '=', victim.position)
+      .execute();
     await db.destroy();
     const broken = await cli('verify-log', ['--expect-head-file', `${backup}.head.json`], tampered);
     expect(broken.code).toBe(1);
@@ -245,7 +257,11 @@ describe('backup and restore on SQLite, while the server writes', () => {
     copyFileSync(backup, source);
     const db = await openDatabase(source, { migrate: false });
     const victim = await db.selectFrom('events').select(['position', 'data']).orderBy('position').limit(1).offset(5).executeTakeFirstOrThrow();
-    await db.updateTable('events').set({ data: victim.data.replace('"keyId"', '"keyId" ') }).where('position', '=', victim.position).execute();
+    await db
+      .updateTable('events')
+      .set({ data: victim.data.replace('"keyId"', '"keyId" ') })
+      .where('position', '=', victim.position)
+      .execute();
     await db.destroy();
     const target = join(dir, 'out', 'copy.db');
     execFileSync('mkdir', ['-p', join(dir, 'out')]);

@@ -51,7 +51,11 @@ describe('GraphiQL', () => {
       cssUrl: /url\(\s*["']?(?!data:)[a-z]+:/i.test(styles) || /url\(\s*["']?\/\//i.test(styles),
       cdn: /unpkg\.com|jsdelivr\.net|cdnjs\./i.test(html),
     };
-    expect(Object.entries(external).filter(([, found]) => found).map(([name]) => name)).toEqual([]);
+    expect(
+      Object.entries(external)
+        .filter(([, found]) => found)
+        .map(([name]) => name),
+    ).toEqual([]);
   });
 
   it('opens on the worked example, with the development token for a page asked for on this machine only', async () => {

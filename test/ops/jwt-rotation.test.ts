@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/auth/authenticate';
 import { signToken } from '../../src/auth/sign-token';
 import { createMonotonicClock } from '../../src/domain/monotonic-clock';
-import { spawnServer, type SpawnedServer } from '../support/spawned-server';
+import { type SpawnedServer, spawnServer } from '../support/spawned-server';
 
 // Rolling the HS256 signing secret without downtime: the new secret signs, the old
 // one is listed in AUTH_JWT_PREVIOUS_SECRETS and still verifies the tokens already
@@ -109,7 +109,10 @@ describe('rolling AUTH_JWT_SECRET', () => {
 describe('the verified-token cache', () => {
   it('never answers for a token past its exp (plus the 30 s skew jose allows), whichever secret signed it', async () => {
     let wall = Date.now();
-    const authenticate = createAuthenticator({ jwtSecret: NEW, previousJwtSecrets: [OLD] }, createMonotonicClock(() => wall));
+    const authenticate = createAuthenticator(
+      { jwtSecret: NEW, previousJwtSecrets: [OLD] },
+      createMonotonicClock(() => wall),
+    );
     const token = await signToken(OLD, { sub: 'a', perms: { demo: ['keys:read'] }, expiresIn: 60 });
     const header = `Bearer ${token}`;
     const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp as number;
@@ -133,7 +136,10 @@ describe('the verified-token cache', () => {
 
   it('refuses an expired token signed with a previous secret without trying it as a forgery of the current one', async () => {
     let wall = Date.now();
-    const authenticate = createAuthenticator({ jwtSecret: NEW, previousJwtSecrets: [OLD] }, createMonotonicClock(() => wall));
+    const authenticate = createAuthenticator(
+      { jwtSecret: NEW, previousJwtSecrets: [OLD] },
+      createMonotonicClock(() => wall),
+    );
     const token = `Bearer ${await signToken(OLD, { sub: 'a', perms: { demo: ['keys:read'] }, expiresIn: 1 })}`;
     wall += 120_000;
     await expect(authenticate(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'The bearer token is invalid or expired' });

@@ -7,7 +7,7 @@ import { changeKey, generateKey } from '../support/api-key-operations';
 import { rawRequest } from '../support/raw-http';
 import { sseSubscription, until } from '../support/sse-subscription';
 import { startTestServer, type TestServer } from '../support/test-server';
-import { hasSample, parseExposition, sampleSum, type Exposition } from './prometheus-text';
+import { type Exposition, hasSample, parseExposition, sampleSum } from './prometheus-text';
 
 // /metrics over real HTTP, parsed as Prometheus parses it. Each server keeps its
 // own registry, so the counts below are this server's alone, though other servers
@@ -110,7 +110,10 @@ describe('GET /metrics', () => {
     for (const [family, type] of Object.entries(FAMILIES)) {
       expect(flushed.families.get(family)?.type, family).toBe(type);
       expect(flushed.families.get(family)?.help, family).not.toBe('');
-      expect(flushed.samples.some((sample) => sample.name.startsWith(family)), family).toBe(true);
+      expect(
+        flushed.samples.some((sample) => sample.name.startsWith(family)),
+        family,
+      ).toBe(true);
     }
     // SQLite has no connection pool to report.
     expect(hasSample(flushed, 'apikeys_db_pool_connections')).toBe(false);

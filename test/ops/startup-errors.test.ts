@@ -18,7 +18,11 @@ const MAIN = join(ROOT, 'src/main.ts');
 const TSX = new URL('node_modules/tsx/dist/loader.mjs', `file://${ROOT}/`).href;
 const POSTGRES_URL = process.env.TEST_POSTGRES_URL;
 // Settings from the environment running the tests must not leak into a case.
-const CLEAN_ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PORT|HOST|DATABASE_URL|LOG_LEVEL|NODE_ENV|AUTH_|METRICS_|MIGRATE_|GRAPHQL_|USAGE_|INSTANCE_ID|TRUST_PROXY|CORS_|FEED_|CHANGE_|REQUEST_)/.test(name)));
+const CLEAN_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([name]) => !/^(PORT|HOST|DATABASE_URL|LOG_LEVEL|NODE_ENV|AUTH_|METRICS_|MIGRATE_|GRAPHQL_|USAGE_|INSTANCE_ID|TRUST_PROXY|CORS_|FEED_|CHANGE_|REQUEST_)/.test(name),
+  ),
+);
 
 interface Run {
   code: number | null;
@@ -83,17 +87,15 @@ describe('a setting with a wrong value stops the start with one line naming it',
     expect(run.created).toEqual([]);
   });
 
-  it.each([
-    ['mysql://root:hunter2-secret@127.0.0.1/db'],
-    ['http://example.com/apikeys.db'],
-    ['postgres:/127.0.0.1/db'],
-    ['postgress://postgres@127.0.0.1/db'],
-  ])('DATABASE_URL=%s is refused, not taken for a SQLite path, and no file is created', async (databaseUrl) => {
-    const run = await start({ DATABASE_URL: databaseUrl });
-    expectRefusal(run, /DATABASE_URL .*accepted: postgres:\/\//);
-    expect(run.stderr).not.toContain('hunter2-secret');
-    expect(run.created).toEqual([]);
-  });
+  it.each([['mysql://root:hunter2-secret@127.0.0.1/db'], ['http://example.com/apikeys.db'], ['postgres:/127.0.0.1/db'], ['postgress://postgres@127.0.0.1/db']])(
+    'DATABASE_URL=%s is refused, not taken for a SQLite path, and no file is created',
+    async (databaseUrl) => {
+      const run = await start({ DATABASE_URL: databaseUrl });
+      expectRefusal(run, /DATABASE_URL .*accepted: postgres:\/\//);
+      expect(run.stderr).not.toContain('hunter2-secret');
+      expect(run.created).toEqual([]);
+    },
+  );
 });
 
 describe('a resource the start needs is not there: one line naming it', () => {
@@ -156,7 +158,11 @@ describe.skipIf(!POSTGRES_URL)('a PostgreSQL schema named in DATABASE_URL that d
       const run = await start({ DATABASE_URL: url.toString(), AUTH_JWT_SECRET: 'x'.repeat(40) });
       expect(run.stderr).toMatch(/GraphQL endpoint: http:\/\//);
       expect(run.code).toBe(0);
-      const listening = run.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((entry) => entry.msg === 'API key service listening');
+      const listening = run.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+        .find((entry) => entry.msg === 'API key service listening');
       expect(listening.database).toBe(url.toString().replace('pw-never-printed', '***'));
       expect(run.stdout + run.stderr).not.toContain('pw-never-printed');
       const client = admin();
@@ -227,7 +233,9 @@ describe('the database CLIs say the same, with the password masked', () => {
 
   it('npm run migrate on an unreachable database: one line, masked', async () => {
     const run = await cli('migrate', { DATABASE_URL: 'postgres://postgres:pw-never-printed@127.0.0.1:1/test' });
-    expect(run.stderr).toBe('Not migrating: cannot connect to the database postgres://postgres:***@127.0.0.1:1/test (DATABASE_URL): connection refused (is the server running, on that host and port?)\n');
+    expect(run.stderr).toBe(
+      'Not migrating: cannot connect to the database postgres://postgres:***@127.0.0.1:1/test (DATABASE_URL): connection refused (is the server running, on that host and port?)\n',
+    );
     expect(run.code).toBe(1);
   });
 

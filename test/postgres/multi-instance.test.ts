@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rebuildProjections } from '../../projections/rebuild';
 import { PERMISSIONS } from '../../src/auth/principal';
 import { signToken } from '../../src/auth/sign-token';
-import { rebuildProjections } from '../../projections/rebuild';
-import { openDatabase, type Db } from '../../src/store/database';
+import { type Db, openDatabase } from '../../src/store/database';
 import { checkUsageBooks } from '../../src/usage/check-usage-books';
 import { UsageBooks } from '../../src/usage/usage-books';
-import { gqlAt, spawnServer, type SpawnedServer } from '../support/spawned-server';
+import { gqlAt, type SpawnedServer, spawnServer } from '../support/spawned-server';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { TEST_JWT_SECRET } from '../support/test-server';
 
@@ -49,7 +49,11 @@ describe('several instances on one PostgreSQL database', () => {
     const key = await generate(a, 'proj_prop', 'propagated');
     expect(await verify(b, key.secret)).toBe('VALID');
     expect(await verify(b, key.secret)).toBe('VALID'); // now cached on b
-    for (const [mutation, expected] of [['deactivateApiKey', 'INACTIVE'], ['reactivateApiKey', 'VALID'], ['deleteApiKey', 'DELETED']] as const) {
+    for (const [mutation, expected] of [
+      ['deactivateApiKey', 'INACTIVE'],
+      ['reactivateApiKey', 'VALID'],
+      ['deleteApiKey', 'DELETED'],
+    ] as const) {
       await gqlAt(a.url, token, change(mutation), { id: key.apiKey.id });
       const started = performance.now();
       let code = await verify(b, key.secret);
@@ -94,7 +98,14 @@ describe('several instances on one PostgreSQL database', () => {
 
   it('a reader tailing the log by position sees every event exactly once, in order, while both instances write', async () => {
     const seen: number[] = [];
-    let last = Number((await db.selectFrom('events').select((eb) => eb.fn.max('position').as('p')).executeTakeFirst())?.p ?? 0);
+    let last = Number(
+      (
+        await db
+          .selectFrom('events')
+          .select((eb) => eb.fn.max('position').as('p'))
+          .executeTakeFirst()
+      )?.p ?? 0,
+    );
     let writing = true;
     const tail = (async () => {
       // Poll while writers run, then once more after they stop: a tailing reader's whole life.
@@ -125,14 +136,26 @@ describe('several instances on one PostgreSQL database', () => {
     const verifyAs = async (server: SpawnedServer, as: string) => (await gqlAt(server.url, as, VERIFY, { s: key.secret })).data.verifyApiKey.code as string;
     // Interleaved on both instances, by two principals.
     await Promise.all([
-      (async () => { for (let i = 0; i < 7; i++) await verifyAs(a, token); })(),
-      (async () => { for (let i = 0; i < 5; i++) await verifyAs(b, token); })(),
-      (async () => { for (let i = 0; i < 3; i++) await verifyAs(b, other); })(),
+      (async () => {
+        for (let i = 0; i < 7; i++) await verifyAs(a, token);
+      })(),
+      (async () => {
+        for (let i = 0; i < 5; i++) await verifyAs(b, token);
+      })(),
+      (async () => {
+        for (let i = 0; i < 3; i++) await verifyAs(b, other);
+      })(),
     ]);
     await Promise.all([a.stop(), b.stop()]); // a graceful stop writes each one's window
 
     const keyId = rawId(key.apiKey.id);
-    const windows = await db.selectFrom('usage_windows').select(['instance', 'principal', 'total', 'last_valid_at']).where('key_id', '=', keyId).orderBy('instance').orderBy('principal').execute();
+    const windows = await db
+      .selectFrom('usage_windows')
+      .select(['instance', 'principal', 'total', 'last_valid_at'])
+      .where('key_id', '=', keyId)
+      .orderBy('instance')
+      .orderBy('principal')
+      .execute();
     expect(windows.map(({ instance, principal, total }) => ({ instance, principal, total }))).toEqual([
       { instance: 'alpha', principal: 'multi', total: 7 },
       { instance: 'beta', principal: 'gateway-2', total: 3 },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS } from '../../src/auth/principal';
 import { signToken } from '../../src/auth/sign-token';
-import { gqlAt, spawnServer, type SpawnedServer } from '../support/spawned-server';
+import { gqlAt, type SpawnedServer, spawnServer } from '../support/spawned-server';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { TEST_JWT_SECRET } from '../support/test-server';

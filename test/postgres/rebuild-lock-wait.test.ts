@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rebuildProjections } from '../../projections/rebuild';
-import { openDatabase, postgresConfig, type Db } from '../../src/store/database';
+import { type Db, openDatabase, postgresConfig } from '../../src/store/database';
 import { generateKey } from '../support/api-key-operations';
 import { startTestServer, type TestServer } from '../support/test-server';
 

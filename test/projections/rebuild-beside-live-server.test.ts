@@ -72,7 +72,9 @@ describe('rebuild beside a live server', () => {
         });
         await timed(async () => {
           if (i % 2 === 0 || madeKeys.length === 0) {
-            const body = await server.gql(`mutation { generateApiKey(input: {projectId: "proj_live", name: "during ${i}", environment: "live"}) { ... on GenerateApiKeyPayload { apiKey { id } } } }`);
+            const body = await server.gql(
+              `mutation { generateApiKey(input: {projectId: "proj_live", name: "during ${i}", environment: "live"}) { ... on GenerateApiKeyPayload { apiKey { id } } } }`,
+            );
             const id = body.data?.generateApiKey?.apiKey?.id;
             if (id) madeKeys.push(id);
             return Boolean(id);
@@ -106,8 +108,16 @@ describe('rebuild beside a live server', () => {
     // with every later event applied one append at a time, as the server does.
     const incremental = await tempDatabase();
     try {
-      for (let i = 0; i < before.apiKeys.length; i += 100) await incremental.db.insertInto('api_keys').values(before.apiKeys.slice(i, i + 100)).execute();
-      for (let i = 0; i < before.auditEvents.length; i += 200) await incremental.db.insertInto('audit_events').values(before.auditEvents.slice(i, i + 200)).execute();
+      for (let i = 0; i < before.apiKeys.length; i += 100)
+        await incremental.db
+          .insertInto('api_keys')
+          .values(before.apiKeys.slice(i, i + 100))
+          .execute();
+      for (let i = 0; i < before.auditEvents.length; i += 200)
+        await incremental.db
+          .insertInto('audit_events')
+          .values(before.auditEvents.slice(i, i + 200))
+          .execute();
       const later = await readAll(server.db, beforePosition, 1_000_000);
       expect(later.length).toBeGreaterThan(10);
       for (const event of later) await projectEvents(incremental.db, [event]);
@@ -119,7 +129,10 @@ describe('rebuild beside a live server', () => {
         apiKeys: apiKeys.map(({ usage_count: _, last_used_at: __, last_rejected_at: ___, last_rejected_code: ____, ...key }) => key),
       });
       expect(withoutUsage(rebuilt)).toEqual(withoutUsage(await projectionRows(incremental.db)));
-      const logged = await server.db.selectFrom('usage_windows').select((eb) => eb.fn.sum<number>('total').as('total')).executeTakeFirstOrThrow();
+      const logged = await server.db
+        .selectFrom('usage_windows')
+        .select((eb) => eb.fn.sum<number>('total').as('total'))
+        .executeTakeFirstOrThrow();
       expect(rebuilt.apiKeys.reduce((sum, key) => sum + key.usage_count, 0)).toBe(Number(logged.total));
       expect(Number(logged.total)).toBeGreaterThan(2 * secrets.length);
     } finally {

@@ -1,14 +1,14 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeApiKey, generateApiKey, rollApiKey, type KeyChange } from '../../src/commands/api-key-commands';
+import { rebuildProjections } from '../../projections/rebuild';
+import { changeApiKey, generateApiKey, type KeyChange, rollApiKey } from '../../src/commands/api-key-commands';
+import { DomainError } from '../../src/domain/errors';
+import { type ApiKeyFilter, listProjectApiKeys } from '../../src/queries/api-key-queries';
+import { findApiKeysAsOf, listProjectApiKeysAsOf } from '../../src/queries/api-keys-as-of';
+import { type Db, isPostgres } from '../../src/store/database';
+import { UsageBooks } from '../../src/usage/usage-books';
 import { KeyVerifier } from '../../src/verification/key-verifier';
 import { UsageRecorder } from '../../src/verification/usage-recorder';
-import { UsageBooks } from '../../src/usage/usage-books';
-import { DomainError } from '../../src/domain/errors';
-import { rebuildProjections } from '../../projections/rebuild';
-import { listProjectApiKeys, type ApiKeyFilter } from '../../src/queries/api-key-queries';
-import { findApiKeysAsOf, listProjectApiKeysAsOf } from '../../src/queries/api-keys-as-of';
-import { sql } from 'kysely';
-import { isPostgres, type Db } from '../../src/store/database';
 import { commandContextFor, tempDatabase } from '../support/temp-database';
 
 /** Deterministic pseudo-random numbers, so a failure can be replayed. */
@@ -47,16 +47,22 @@ describe('projections rebuilt from the log', () => {
     const changes: KeyChange[] = ['DeactivateKey', 'ReactivateKey', 'DeleteKey'];
 
     // A random history: generations, every kind of change (allowed or refused), and verifications.
-    const eventCount = async () => Number((await store.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const eventCount = async () =>
+      Number(
+        (
+          await store.db
+            .selectFrom('events')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     // Counted every 20 steps, not every step: the count is most of the cost on PostgreSQL.
     for (let step = 0; step % 20 !== 0 || (await eventCount()) < 2000; step++) {
       const roll = random();
       try {
         if (keys.length < 5 || roll < 0.08) {
           const expiresAt = random() < 0.3 ? new Date(clock + Math.floor(random() * 600_000) + 2000) : null;
-          keys.push(
-            await generateApiKey(ctx(), { projectId: pick(['proj_a', 'proj_b', 'proj_c']), name: `key ${keys.length}`, environment: pick(['live', 'test']), expiresAt }),
-          );
+          keys.push(await generateApiKey(ctx(), { projectId: pick(['proj_a', 'proj_b', 'proj_c']), name: `key ${keys.length}`, environment: pick(['live', 'test']), expiresAt }));
         } else if (roll < 0.12) {
           keys.push(await rollApiKey(ctx(), pick(keys).keyId, { gracePeriodSeconds: pick([0, 60, 3600]), reason: pick(['rotation', null]) }));
         } else if (roll < 0.45) {
@@ -100,9 +106,16 @@ describe('projections rebuilt from the log', () => {
     const current = await store.db.selectFrom('api_keys').selectAll().orderBy('id').execute();
     // After the last event, at the end of the usage window it fell in: time travel counts
     // usage by whole windows, so only once a window has ended does it agree with the table.
-    const last = await store.db.selectFrom('events').select((eb) => eb.fn.max('recorded_at').as('at')).executeTakeFirstOrThrow();
+    const last = await store.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('recorded_at').as('at'))
+      .executeTakeFirstOrThrow();
     const present = new Date(Math.floor(Date.parse(last.at) / 60_000 + 1) * 60_000);
-    const folded = await findApiKeysAsOf(store.db, current.map((key) => key.id), new Date('2100-01-01T00:00:00Z'));
+    const folded = await findApiKeysAsOf(
+      store.db,
+      current.map((key) => key.id),
+      new Date('2100-01-01T00:00:00Z'),
+    );
     expect(current.map((key) => ({ ...folded.get(key.id), asOf: undefined }))).toEqual(current.map((key) => ({ ...key, asOf: undefined })));
 
     const filters: ApiKeyFilter[] = [
@@ -120,7 +133,10 @@ describe('projections rebuilt from the log', () => {
         const page = { limit: 1000, beforePosition: null };
         const fromTable = await listProjectApiKeys(store.db, projectId, filter, page, present);
         const fromLog = await listProjectApiKeysAsOf(store.db, projectId, filter, page, present);
-        expect(fromLog.map((key) => key.id), JSON.stringify(filter)).toEqual(fromTable.map((key) => key.id));
+        expect(
+          fromLog.map((key) => key.id),
+          JSON.stringify(filter),
+        ).toEqual(fromTable.map((key) => key.id));
       }
     }
   });

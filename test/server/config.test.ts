@@ -131,9 +131,12 @@ describe('DATABASE_URL', () => {
     expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
   });
 
-  it.each(['mysql://root:pw@127.0.0.1/db', 'http://example.com/db', 'postgres:/db', 'postgress://u@h/db', 'sqlserver://h', 'redis://h', 'sqlite:', ''])('%j is refused, listing the accepted forms', (url) => {
-    expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/^DATABASE_URL .*accepted: postgres:\/\/user:password@host:5432\/database/);
-  });
+  it.each(['mysql://root:pw@127.0.0.1/db', 'http://example.com/db', 'postgres:/db', 'postgress://u@h/db', 'sqlserver://h', 'redis://h', 'sqlite:', ''])(
+    '%j is refused, listing the accepted forms',
+    (url) => {
+      expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/^DATABASE_URL .*accepted: postgres:\/\/user:password@host:5432\/database/);
+    },
+  );
 
   it('refuses a ?schema= that is not a plain lowercase name', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db?schema=Bad-Name' })).toThrow(/^DATABASE_URL .*schema=Bad-Name: a schema name must be lowercase/);
@@ -167,7 +170,9 @@ describe('secrets and tokens', () => {
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_PREVIOUS_SECRETS: '' }).auth.previousJwtSecrets).toEqual([]);
     expect(() => loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_PREVIOUS_SECRETS: `${previous[0]},short` })).toThrow(/^AUTH_JWT_PREVIOUS_SECRETS must be .*entry 2 has 5$/);
     expect(() => loadConfig({ AUTH_JWT_PREVIOUS_SECRETS: previous[0] })).toThrow(/^AUTH_JWT_PREVIOUS_SECRETS is read only beside AUTH_JWT_SECRET/);
-    expect(() => loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://idp.example.com/jwks', AUTH_JWT_PREVIOUS_SECRETS: previous[0] })).toThrow(/^AUTH_JWT_PREVIOUS_SECRETS is read only beside/);
+    expect(() => loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://idp.example.com/jwks', AUTH_JWT_PREVIOUS_SECRETS: previous[0] })).toThrow(
+      /^AUTH_JWT_PREVIOUS_SECRETS is read only beside/,
+    );
   });
 
   it('a refused secret or token is never echoed', () => {

@@ -35,7 +35,12 @@ describe('event store on SQLite', () => {
     await append('a', 2, [deactivated('a')]);
     expect((await readStream(store.db, 'a')).map((e) => e.streamVersion)).toEqual([1, 2, 3]);
     const all = await readAll(store.db, 0, 100);
-    expect(all.map((e) => [e.streamId, e.streamVersion])).toEqual([['a', 1], ['a', 2], ['b', 1], ['a', 3]]);
+    expect(all.map((e) => [e.streamId, e.streamVersion])).toEqual([
+      ['a', 1],
+      ['a', 2],
+      ['b', 1],
+      ['a', 3],
+    ]);
     expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4]);
     expect(all[0]).toMatchObject({ metadata, recordedAt, schemaVersion: 1, type: 'KeyDeactivated' });
   });
@@ -78,7 +83,11 @@ describe('event store on SQLite', () => {
   it("appends one event at each stream's end in one go, as the usage flush does", async () => {
     const atEnds = (streamIds: string[]) =>
       store.db.transaction().execute((trx) =>
-        appendAtStreamEnds(trx, streamIds.map((streamId) => ({ streamId, event: deactivated(streamId), metadata })), recordedAt),
+        appendAtStreamEnds(
+          trx,
+          streamIds.map((streamId) => ({ streamId, event: deactivated(streamId), metadata })),
+          recordedAt,
+        ),
       );
     await append('u', 0, [deactivated('u')]);
     await atEnds(['u', 'v']);
@@ -106,11 +115,7 @@ describe('event store on SQLite', () => {
     // Another instance whose clock is 3 s behind appends next.
     await store.db.transaction().execute((trx) => appendToStream(trx, 'b', 0, [deactivated('b')], { metadata, recordedAt: '2026-01-01T00:00:02.000Z' }));
     await store.db.transaction().execute((trx) => appendToStream(trx, 'c', 0, [deactivated('c')], { metadata, recordedAt: '2026-01-01T00:00:09.000Z' }));
-    expect((await readAll(store.db, 0, 10)).map((event) => event.recordedAt)).toEqual([
-      '2026-01-01T00:00:05.000Z',
-      '2026-01-01T00:00:05.000Z',
-      '2026-01-01T00:00:09.000Z',
-    ]);
+    expect((await readAll(store.db, 0, 10)).map((event) => event.recordedAt)).toEqual(['2026-01-01T00:00:05.000Z', '2026-01-01T00:00:05.000Z', '2026-01-01T00:00:09.000Z']);
   });
 
   it('refuses to append after an event without a chain hash rather than restart the chain', async () => {

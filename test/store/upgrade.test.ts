@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/store/database';
 import { rebuildProjections } from '../../projections/rebuild';
 import { commitEvents } from '../../src/store/commit-events';
+import { type Db, openDatabase } from '../../src/store/database';
 import { appendToStream, readAll } from '../../src/store/event-store';
 import { checkLogIntegrity } from '../../src/store/log-integrity';
 import { migrateToLatest } from '../../src/store/migrations';
@@ -27,9 +27,20 @@ describe('upgrading a database written by version 1', () => {
     await migrateToLatest(db, '0001_event_log_and_projections');
     const metadata = JSON.stringify({ actor: 'old', requestId: 'r', causationId: 'r', correlationId: 'r', clientAddress: null, userAgent: null });
     const data = (keyId: string) => JSON.stringify({ keyId, projectId: 'p', name: keyId, environment: 'live', secretHash: `h-${keyId}`, maskedKey: 'm' });
-    await (db as Kysely<any>).insertInto('events').values(
-      ['k1', 'k2', 'k3'].map((keyId) => ({ stream_id: keyId, stream_version: 1, type: 'KeyGenerated', schema_version: 1, data: data(keyId), metadata, recorded_at: '2025-01-01T00:00:00.000Z' })),
-    ).execute();
+    await (db as Kysely<any>)
+      .insertInto('events')
+      .values(
+        ['k1', 'k2', 'k3'].map((keyId) => ({
+          stream_id: keyId,
+          stream_version: 1,
+          type: 'KeyGenerated',
+          schema_version: 1,
+          data: data(keyId),
+          metadata,
+          recorded_at: '2025-01-01T00:00:00.000Z',
+        })),
+      )
+      .execute();
 
     await migrateToLatest(db);
     expect(await checkLogIntegrity(db)).toMatchObject({ ok: true, checkedEvents: 3 });
@@ -43,7 +54,17 @@ describe('upgrading a database written by version 1', () => {
     const metadata = (actor: string) => JSON.stringify({ actor, requestId: 'r', causationId: 'r', correlationId: 'r', clientAddress: null, userAgent: null });
     const generated = JSON.stringify({ keyId: 'k1', projectId: 'p', name: 'k1', environment: 'live', secretHash: 'h', maskedKey: 'm', expiresAt: null, rotatedFrom: null });
     const used = (firstAt: string, count: number, valid: number, lastValidAt: string | null, lastRejectedAt: string | null) =>
-      JSON.stringify({ keyId: 'k1', projectId: 'p', count, firstAt, lastAt: firstAt, outcomes: { VALID: valid, INACTIVE: count - valid }, lastValidAt, lastRejectedAt, lastRejectedCode: lastRejectedAt ? 'INACTIVE' : null });
+      JSON.stringify({
+        keyId: 'k1',
+        projectId: 'p',
+        count,
+        firstAt,
+        lastAt: firstAt,
+        outcomes: { VALID: valid, INACTIVE: count - valid },
+        lastValidAt,
+        lastRejectedAt,
+        lastRejectedCode: lastRejectedAt ? 'INACTIVE' : null,
+      });
     // Written through the version-4 service's own path, so projections and chain are as it left them.
     const append = (streamId: string, version: number, type: string, data: string, actor: string, at: string) =>
       commitEvents(db, (trx) => appendToStream(trx, streamId, version, [{ type, data: JSON.parse(data) } as any], { metadata: JSON.parse(metadata(actor)), recordedAt: at }));
@@ -52,16 +73,56 @@ describe('upgrading a database written by version 1', () => {
     await append('k1:usage', 1, 'KeyUsed', used('2025-01-01T00:00:40.000Z', 2, 1, '2025-01-01T00:00:40.000Z', '2025-01-01T00:00:40.900Z'), 'gateway', '2025-01-01T00:00:41.000Z');
     await append('k1:usage', 2, 'KeyUsed', used('2025-01-01T00:01:05.000Z', 1, 1, '2025-01-01T00:01:05.000Z', null), 'gateway', '2025-01-01T00:01:06.000Z');
     // What version 4's projections wrote for these: an audit row each, usage in api_keys.
-    await legacy.insertInto('audit_events').values([2, 3, 4].map((position) => ({ position, key_id: 'k1', project_id: 'p', type: 'KeyUsed', actor: 'gateway', request_id: 'r', occurred_at: 'x', category: 'usage', changes: '[]' }))).execute();
-    await legacy.updateTable('api_keys').set({ usage_count: 6, last_used_at: '2025-01-01T00:01:05.000Z', last_rejected_at: '2025-01-01T00:00:40.900Z', last_rejected_code: 'INACTIVE' }).execute();
+    await legacy
+      .insertInto('audit_events')
+      .values(
+        [2, 3, 4].map((position) => ({
+          position,
+          key_id: 'k1',
+          project_id: 'p',
+          type: 'KeyUsed',
+          actor: 'gateway',
+          request_id: 'r',
+          occurred_at: 'x',
+          category: 'usage',
+          changes: '[]',
+        })),
+      )
+      .execute();
+    await legacy
+      .updateTable('api_keys')
+      .set({ usage_count: 6, last_used_at: '2025-01-01T00:01:05.000Z', last_rejected_at: '2025-01-01T00:00:40.900Z', last_rejected_code: 'INACTIVE' })
+      .execute();
     const before = await legacy.selectFrom('api_keys').select(['usage_count', 'last_used_at', 'last_rejected_at', 'last_rejected_code']).execute();
 
     await migrateToLatest(db);
 
-    const windows = await db.selectFrom('usage_windows').select(['window_start', 'principal', 'instance', 'total', 'valid', 'inactive', 'last_valid_at', 'last_rejected_at']).orderBy('window_start').execute();
+    const windows = await db
+      .selectFrom('usage_windows')
+      .select(['window_start', 'principal', 'instance', 'total', 'valid', 'inactive', 'last_valid_at', 'last_rejected_at'])
+      .orderBy('window_start')
+      .execute();
     expect(windows).toEqual([
-      { window_start: Date.parse('2025-01-01T00:00:00Z'), principal: 'gateway', instance: 'legacy', total: 5, valid: 4, inactive: 1, last_valid_at: Date.parse('2025-01-01T00:00:40.000Z'), last_rejected_at: Date.parse('2025-01-01T00:00:40.900Z') },
-      { window_start: Date.parse('2025-01-01T00:01:00Z'), principal: 'gateway', instance: 'legacy', total: 1, valid: 1, inactive: 0, last_valid_at: Date.parse('2025-01-01T00:01:05.000Z'), last_rejected_at: null },
+      {
+        window_start: Date.parse('2025-01-01T00:00:00Z'),
+        principal: 'gateway',
+        instance: 'legacy',
+        total: 5,
+        valid: 4,
+        inactive: 1,
+        last_valid_at: Date.parse('2025-01-01T00:00:40.000Z'),
+        last_rejected_at: Date.parse('2025-01-01T00:00:40.900Z'),
+      },
+      {
+        window_start: Date.parse('2025-01-01T00:01:00Z'),
+        principal: 'gateway',
+        instance: 'legacy',
+        total: 1,
+        valid: 1,
+        inactive: 0,
+        last_valid_at: Date.parse('2025-01-01T00:01:05.000Z'),
+        last_rejected_at: null,
+      },
     ]);
     expect(await db.selectFrom('audit_events').select('type').execute()).toEqual([{ type: 'KeyGenerated' }]);
     // The old events stay in the chain; a rebuild takes usage from the usage log and agrees.

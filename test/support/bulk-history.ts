@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { KeyEvent } from '../../events/key-events';
 import { lifecycleStreamId } from '../../events/streams';
 import type { UsageWindow } from '../../events/usage-events';
-import { commitUsage } from '../../src/usage/commit-usage';
 import { projectEvents } from '../../projections/project-events';
 import { generateSecret } from '../../src/secrets/api-key-secret';
 import type { Db } from '../../src/store/database';
 import { appendAtStreamEnds } from '../../src/store/event-store';
+import { commitUsage } from '../../src/usage/commit-usage';
 
 // A large history made quickly: real, chained events appended and projected by the
 // store's own code, many to a transaction (a command per key would take minutes).
@@ -66,7 +66,21 @@ export async function bulkHistory(db: Db, options: BulkHistoryOptions): Promise<
   const now = Date.now();
   for (let n = 0; n < usagePerKey; n++) {
     const windowStart = Math.floor(now / 60_000 - n - 1) * 60_000;
-    const windows: UsageWindow[] = keyIds.map((keyId) => ({ keyId, projectId, principal: actor, instance: 'bulk', windowStart, total: 1, valid: 1, inactive: 0, expired: 0, deleted: 0, lastValidAt: windowStart + 1000, lastRejectedAt: null, lastRejectedCode: null }));
+    const windows: UsageWindow[] = keyIds.map((keyId) => ({
+      keyId,
+      projectId,
+      principal: actor,
+      instance: 'bulk',
+      windowStart,
+      total: 1,
+      valid: 1,
+      inactive: 0,
+      expired: 0,
+      deleted: 0,
+      lastValidAt: windowStart + 1000,
+      lastRejectedAt: null,
+      lastRejectedCode: null,
+    }));
     for (let i = 0; i < windows.length; i += 5000) await commitUsage(db, windows.slice(i, i + 5000), now);
   }
   return { keyIds, secrets, events };

@@ -1,5 +1,5 @@
 import type { CommandContext } from '../../src/commands/command-context';
-import { openDatabase, type Db } from '../../src/store/database';
+import { type Db, openDatabase } from '../../src/store/database';
 import { createTestDatabase } from './test-database';
 
 /** A database of its own (see createTestDatabase), opened and migrated; removed by cleanup(). */

@@ -1,6 +1,6 @@
 import { PERMISSIONS, type Permission } from '../../src/auth/principal';
 import { signToken } from '../../src/auth/sign-token';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server/create-server';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server/create-server';
 import { createTestDatabase } from './test-database';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -48,8 +48,7 @@ export async function startTestServer(options: Partial<ServerOptions> & { actor?
     onQuery: (sql) => statements.push(sql),
     ...serverOptions,
   });
-  const tokenFor = (sub: string, perms: Record<string, Permission[]>, expiresIn = 3600) =>
-    signToken(TEST_JWT_SECRET, { sub, perms, expiresIn });
+  const tokenFor = (sub: string, perms: Record<string, Permission[]>, expiresIn = 3600) => signToken(TEST_JWT_SECRET, { sub, perms, expiresIn });
   const token = await tokenFor(actor, { '*': [...PERMISSIONS] });
 
   const post = (body: unknown, { token: bearer = token, headers = {} }: RequestOptions = {}) =>

@@ -7,8 +7,8 @@ import { ValidationError } from '../../src/domain/errors';
 import { isPostgres } from '../../src/store/database';
 import { checkUsageBooks } from '../../src/usage/check-usage-books';
 import { commitUsage } from '../../src/usage/commit-usage';
-import { keptFrom, readBooksState } from '../../src/usage/usage-books-state';
 import { UsageBooks } from '../../src/usage/usage-books';
+import { keptFrom, readBooksState } from '../../src/usage/usage-books-state';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/usage/usage-periods';
 import { seriesRange, topKeys, usageSeries } from '../../src/usage/usage-queries';
 import { commandContextFor, tempDatabase } from '../support/temp-database';
@@ -33,9 +33,26 @@ describe('closing the usage books', () => {
     for (let at = start; at < start + hours * HOUR_MS; at += 10 * MINUTE_MS) {
       const windows: UsageWindow[] = [];
       keys.forEach((keyId, k) => {
-        for (const [principal, instance] of [['gateway-a', 'one'], ['gateway-b', 'two']]) {
+        for (const [principal, instance] of [
+          ['gateway-a', 'one'],
+          ['gateway-b', 'two'],
+        ]) {
           const rejected = k === 2 ? 1 : 0;
-          windows.push({ keyId, projectId: 'proj', principal: principal!, instance: instance!, windowStart: at, total: k + 2, valid: k + 2 - rejected, inactive: rejected, expired: 0, deleted: 0, lastValidAt: at + 1000 * (k + 1), lastRejectedAt: rejected ? at + 5000 : null, lastRejectedCode: rejected ? 'INACTIVE' : null });
+          windows.push({
+            keyId,
+            projectId: 'proj',
+            principal: principal!,
+            instance: instance!,
+            windowStart: at,
+            total: k + 2,
+            valid: k + 2 - rejected,
+            inactive: rejected,
+            expired: 0,
+            deleted: 0,
+            lastValidAt: at + 1000 * (k + 1),
+            lastRejectedAt: rejected ? at + 5000 : null,
+            lastRejectedCode: rejected ? 'INACTIVE' : null,
+          });
         }
       });
       await commitUsage(store.db, windows, at + MINUTE_MS);
@@ -88,11 +105,23 @@ describe('closing the usage books', () => {
     const state = await readBooksState(store.db);
     expect(state.prunedBefore.MINUTE).toBe(T0 + 2 * DAY_MS);
     expect(state.prunedBefore.HOUR).toBe(T0 + 2 * DAY_MS);
-    const count = async (table: 'usage_windows' | 'usage_key_hours') => Number((await store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async (table: 'usage_windows' | 'usage_key_hours') =>
+      Number(
+        (
+          await store.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     expect(await count('usage_windows')).toBe(0);
     expect(await count('usage_key_hours')).toBe(0);
     if (isPostgres(store.db)) {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_inherits join pg_class c on c.oid = inhrelid join pg_namespace ns on ns.oid = c.relnamespace where ns.nspname = current_schema() and c.relname in ('usage_windows_d20260301', 'usage_windows_d20260302', 'usage_key_hours_d20260301')`.execute(store.db);
+      const { rows } = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_inherits join pg_class c on c.oid = inhrelid join pg_namespace ns on ns.oid = c.relnamespace where ns.nspname = current_schema() and c.relname in ('usage_windows_d20260301', 'usage_windows_d20260302', 'usage_key_hours_d20260301')`.execute(
+        store.db,
+      );
       // Dropped whole, not emptied row by row.
       expect(rows[0]!.n).toBe(0);
     }
@@ -117,7 +146,12 @@ describe('closing the usage books', () => {
     await books(now).run(now);
     expect((await checkUsageBooks(store.db)).ok).toBe(true);
 
-    await store.db.updateTable('usage_windows').set({ total: 1000 }).where('key_id', '=', keys[0]!).where('window_start', '=', T0 + HOUR_MS).execute();
+    await store.db
+      .updateTable('usage_windows')
+      .set({ total: 1000 })
+      .where('key_id', '=', keys[0]!)
+      .where('window_start', '=', T0 + HOUR_MS)
+      .execute();
     const report = await checkUsageBooks(store.db);
     expect(report.ok).toBe(false);
     expect(report.problems.join()).toContain('2026-03-01T01:00:00.000Z');
@@ -130,10 +164,35 @@ describe('closing the usage books', () => {
     expect((await readBooksState(store.db)).closedThrough).toBe(T0 + 2 * HOUR_MS);
     const before = (await usageColumns()).find((key) => key.id === keys[0])!.usage_count;
 
-    await commitUsage(store.db, [{ keyId: keys[0]!, projectId: 'proj', principal: 'gateway-a', instance: 'one', windowStart: T0 + 30 * MINUTE_MS, total: 7, valid: 7, inactive: 0, expired: 0, deleted: 0, lastValidAt: T0 + 30 * MINUTE_MS, lastRejectedAt: null, lastRejectedCode: null }], now);
+    await commitUsage(
+      store.db,
+      [
+        {
+          keyId: keys[0]!,
+          projectId: 'proj',
+          principal: 'gateway-a',
+          instance: 'one',
+          windowStart: T0 + 30 * MINUTE_MS,
+          total: 7,
+          valid: 7,
+          inactive: 0,
+          expired: 0,
+          deleted: 0,
+          lastValidAt: T0 + 30 * MINUTE_MS,
+          lastRejectedAt: null,
+          lastRejectedCode: null,
+        },
+      ],
+      now,
+    );
 
     expect((await checkUsageBooks(store.db)).problems).toEqual([]);
-    const moved = await store.db.selectFrom('usage_windows').select(['window_start', 'total']).where('key_id', '=', keys[0]!).where('window_start', '>=', T0 + 2 * HOUR_MS).execute();
+    const moved = await store.db
+      .selectFrom('usage_windows')
+      .select(['window_start', 'total'])
+      .where('key_id', '=', keys[0]!)
+      .where('window_start', '>=', T0 + 2 * HOUR_MS)
+      .execute();
     expect(moved).toEqual([{ window_start: T0 + 2 * HOUR_MS, total: 7 }]);
     expect((await usageColumns()).find((key) => key.id === keys[0])!.usage_count).toBe(before + 7);
   });
@@ -145,7 +204,12 @@ describe('closing the usage books', () => {
     expect((await readBooksState(store.db)).closedThrough).toBe(T0 + DAY_MS);
     const closings = await store.db.selectFrom('events').select(['type', 'data']).where('stream_id', '=', 'usage-books').orderBy('stream_version').execute();
     expect(closings.map((event) => event.type)).toEqual(['UsageHourClosed', 'UsageHourClosed', 'UsageHourClosed', 'UsageHourClosed', 'UsagePruned']);
-    expect(JSON.parse(closings[3]!.data)).toMatchObject({ from: '2026-03-01T08:00:00.000Z', to: '2026-03-02T00:00:00.000Z', windows: { rows: 0 }, days: [{ day: '2026-03-01T00:00:00.000Z', keyDays: { rows: 3 } }] });
+    expect(JSON.parse(closings[3]!.data)).toMatchObject({
+      from: '2026-03-01T08:00:00.000Z',
+      to: '2026-03-02T00:00:00.000Z',
+      windows: { rows: 0 },
+      days: [{ day: '2026-03-01T00:00:00.000Z', keyDays: { rows: 3 } }],
+    });
     expect(await store.db.selectFrom('usage_windows').selectAll().execute()).toEqual([]);
     expect((await checkUsageBooks(store.db)).problems).toEqual([]);
   });
@@ -153,7 +217,10 @@ describe('closing the usage books', () => {
   it('ranks keys over a range of centuries by reading only where usage is', async () => {
     await traffic(T0, 2);
     let statements = 0;
-    const counting = <T>(work: () => Promise<T>) => (statements++, work());
+    const counting = <T>(work: () => Promise<T>) => {
+      statements++;
+      return work();
+    };
     const kept = { MINUTE: -Infinity, HOUR: -Infinity, DAY: -Infinity };
     const ranking = await topKeys(store.db, 'proj', Date.parse('0001-01-01T00:00:00Z'), Date.parse('9999-12-31T00:00:00Z'), 10, kept, null, counting);
     expect(ranking.keys.map((key) => key.total)).toEqual([4 * 12 * 2, 3 * 12 * 2, 2 * 12 * 2]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyCache, type CachedKey } from '../../src/verification/key-cache';
+import { type CachedKey, KeyCache } from '../../src/verification/key-cache';
 
 const key = (id: string): CachedKey => ({ id, projectId: 'proj', name: id, environment: 'live', status: 'ACTIVE', expiresAtMs: null });
 

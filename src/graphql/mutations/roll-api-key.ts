@@ -48,8 +48,7 @@ const RollApiKeyPayload = builder.objectRef<{ keyId: string; secret: string; pre
 builder.mutationField('rollApiKey', (t) =>
   t.field({
     type: RollApiKeyPayload,
-    description:
-      'Replaces a key by a successor with a new secret (same project, name and environment). The old key keeps verifying for the grace period, then answers EXPIRED.',
+    description: 'Replaces a key by a successor with a new secret (same project, name and environment). The old key keeps verifying for the grace period, then answers EXPIRED.',
     errors: { types: KEY_CHANGE_ERRORS, union: { name: 'RollApiKeyResult' } },
     args: { input: t.arg({ type: RollApiKeyInput, required: true }) },
     authScopes: permissionOnKey('keys:write', (args) => args.input.id),

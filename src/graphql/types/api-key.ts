@@ -1,8 +1,8 @@
 import { hasPermission } from '../../auth/principal';
 import { statusAt } from '../../domain/key-status';
-import type { GraphQLContext } from '../context';
 import type { ApiKeyRow } from '../../queries/api-key-queries';
 import { builder } from '../builder';
+import type { GraphQLContext } from '../context';
 import { fetchSize, parsePage, toConnection } from '../pagination';
 import { USAGE_NOT_IN_AUDIT_LOG } from '../usage-deprecation';
 import { AuditEventConnection } from './audit-event';
@@ -14,8 +14,7 @@ builder.node(ApiKeyRef, {
   description: 'A named credential of a project. Its secret is shown once, when generated, and never stored.',
   id: { resolve: (key) => key.id },
   // node(id) answers null, Relay's "not found", for a key the principal may not read.
-  loadMany: (ids, ctx) =>
-    Promise.all(ids.map(async (id) => readableKey(ctx, await ctx.loaders.apiKeyById.load(id)))),
+  loadMany: (ids, ctx) => Promise.all(ids.map(async (id) => readableKey(ctx, await ctx.loaders.apiKeyById.load(id)))),
   fields: (t) => ({
     projectId: t.exposeString('project_id', { description: 'The platform’s own id of the project the key belongs to.' }),
     name: t.exposeString('name'),

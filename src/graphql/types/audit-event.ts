@@ -1,9 +1,9 @@
 import type { AuditChange } from '../../../projections/audit-log-projection';
-import { findAuditEventsByPositions, type AuditEventRow } from '../../queries/audit-queries';
+import { hasPermission } from '../../auth/principal';
+import { type AuditEventRow, findAuditEventsByPositions } from '../../queries/audit-queries';
 import { builder } from '../builder';
 import { encodeGlobalID } from '../global-id';
 import { USAGE_NOT_IN_AUDIT_LOG } from '../usage-deprecation';
-import { hasPermission } from '../../auth/principal';
 import { ApiKeyRef, readableKey } from './api-key';
 import { AuditEventTypeEnum } from './enums';
 
@@ -51,9 +51,7 @@ builder.node(AuditEventRef, {
     parse: (id, ctx) => ctx.ids.decode('AuditEvent id', id) ?? Number.NaN,
   },
   loadMany: async (positions, ctx) =>
-    (await findAuditEventsByPositions(ctx.db, positions)).map((row) =>
-      row && hasPermission(ctx.principal, row.project_id, 'audit:read') ? row : null,
-    ),
+    (await findAuditEventsByPositions(ctx.db, positions)).map((row) => (row && hasPermission(ctx.principal, row.project_id, 'audit:read') ? row : null)),
   fields: (t) => ({
     type: t.field({ type: AuditEventTypeEnum, resolve: (row) => row.type }),
     occurredAt: t.field({ type: 'DateTime', resolve: (row) => row.occurred_at }),

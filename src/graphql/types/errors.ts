@@ -1,4 +1,4 @@
-import { ConflictError, DomainError, InvalidStateError, NotFoundError, ValidationError, type FieldIssue } from '../../domain/errors';
+import { ConflictError, type DomainError, type FieldIssue, InvalidStateError, NotFoundError, ValidationError } from '../../domain/errors';
 import { builder } from '../builder';
 import { ApiKeyStatusEnum } from './enums';
 

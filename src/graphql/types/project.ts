@@ -1,14 +1,14 @@
 import { parseInput, projectId as projectIdRule } from '../../commands/inputs';
 import { ValidationError } from '../../domain/errors';
-import { listProjectApiKeys, type ApiKeyRow } from '../../queries/api-key-queries';
-import type { GraphQLContext } from '../context';
+import { type ApiKeyRow, listProjectApiKeys } from '../../queries/api-key-queries';
 import { listProjectApiKeysAsOf } from '../../queries/api-keys-as-of';
-import { parseAsOf } from '../as-of';
 import { listAuditEvents } from '../../queries/audit-queries';
+import { parseAsOf } from '../as-of';
 import { builder } from '../builder';
+import type { GraphQLContext } from '../context';
 import { parseGlobalId } from '../global-id';
+import { fetchSize, type PageRequest, parsePage, toConnection } from '../pagination';
 import { USAGE_NOT_IN_AUDIT_LOG } from '../usage-deprecation';
-import { fetchSize, parsePage, toConnection, type PageRequest } from '../pagination';
 import { ApiKeyConnection } from './api-key';
 import { AuditEventConnection } from './audit-event';
 import { ApiKeyStatusEnum, AuditEventTypeEnum } from './enums';
@@ -77,8 +77,7 @@ builder.node(ProjectRef, {
     idleKeys: t.field({
       type: ApiKeyConnection,
       authScopes: (project) => ({ permission: { projectId: project.projectId, permission: 'keys:read' } }),
-      description:
-        'Active keys nobody has used for `days` days (a key never used counts from its creation), newest first: candidates to deactivate.',
+      description: 'Active keys nobody has used for `days` days (a key never used counts from its creation), newest first: candidates to deactivate.',
       args: { days: t.arg.int({ required: true }), first: t.arg.int(), after: t.arg.string() },
       resolve: async (project, args, ctx) => {
         if (!Number.isInteger(args.days) || args.days < 1 || args.days > MAX_IDLE_DAYS) {
@@ -87,13 +86,7 @@ builder.node(ProjectRef, {
         const page = parsePage(ctx.ids, 'ApiKey', args);
         const now = ctx.now();
         const unusedSince = new Date(now.getTime() - args.days * 86_400_000);
-        const rows = await listProjectApiKeys(
-          ctx.db,
-          project.projectId,
-          { status: 'ACTIVE', unusedSince },
-          { limit: fetchSize(page), beforePosition: page.beforePosition },
-          now,
-        );
+        const rows = await listProjectApiKeys(ctx.db, project.projectId, { status: 'ACTIVE', unusedSince }, { limit: fetchSize(page), beforePosition: page.beforePosition }, now);
         return keyConnection(ctx, rows, page);
       },
     }),

@@ -1,5 +1,5 @@
-import { ValidationError, type FieldIssue } from '../../domain/errors';
-import { topKeys, type RankedKey } from '../../usage/usage-queries';
+import { type FieldIssue, ValidationError } from '../../domain/errors';
+import { type RankedKey, topKeys } from '../../usage/usage-queries';
 import { builder } from '../builder';
 import { encodeGlobalID } from '../global-id';
 import { ApiKeyRef, readableKey } from './api-key';

@@ -1,7 +1,7 @@
 import { REJECTION_CODES, type RejectionCode, type UsageCounts } from '../../../events/usage-events';
-import { ValidationError, type FieldIssue } from '../../domain/errors';
+import { type FieldIssue, ValidationError } from '../../domain/errors';
 import { keptFrom, readBooksState } from '../../usage/usage-books-state';
-import { GRANULARITIES, MINUTE_MS, type Granularity } from '../../usage/usage-periods';
+import { GRANULARITIES, type Granularity, MINUTE_MS } from '../../usage/usage-periods';
 import { builder } from '../builder';
 import type { GraphQLContext } from '../context';
 
@@ -25,7 +25,10 @@ const GRANULARITY_DESCRIPTIONS: Record<Granularity, string> = {
 
 export const UsageGranularityEnum = builder.enumType('UsageGranularity', {
   description: 'The length of each point of a usage series (UTC periods).',
-  values: Object.fromEntries(GRANULARITIES.map((granularity) => [granularity, { description: GRANULARITY_DESCRIPTIONS[granularity] }])) as Record<Granularity, { description: string }>,
+  values: Object.fromEntries(GRANULARITIES.map((granularity) => [granularity, { description: GRANULARITY_DESCRIPTIONS[granularity] }])) as Record<
+    Granularity,
+    { description: string }
+  >,
 });
 
 const REJECTION_DESCRIPTIONS: Record<RejectionCode, string> = {

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../domain/errors';
-import { MAX_SERIES_POINTS, seriesRange, usageSeries, type UsagePoint, type UsageScope, type UsageSeries } from '../../usage/usage-queries';
 import type { Granularity } from '../../usage/usage-periods';
+import { MAX_SERIES_POINTS, seriesRange, type UsagePoint, type UsageScope, type UsageSeries, usageSeries } from '../../usage/usage-queries';
 import { builder } from '../builder';
 import type { GraphQLContext } from '../context';
 import { ApiKeyRef } from './api-key';
