@@ -81,9 +81,10 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     const operation = operationFor(query, operationName);
     const secret = operation?.secretOf(variables);
     if (!operation || secret === undefined) return false;
-    const cached = verifier.verifyFromCache(secret, principal, 'fast');
+    // The payload is written before the verification is counted: if it cannot be, GraphQL answers and counts it, once.
+    let payload: string | undefined;
+    const cached = verifier.verifyFromCache(secret, principal, 'fast', (result) => (payload = operation.serialize(result)) !== undefined);
     if (!cached) return verifyByReading(res, contentType, query, operation, secret, principal, record);
-    const payload = operation.serialize(cached);
     if (payload === undefined) return false;
     noteAnswer(record, operation, principal);
     answer(res, contentType, payload);
@@ -129,13 +130,12 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     principal: Principal,
     record: RequestRecord | undefined,
   ) {
-    let result: Awaited<ReturnType<typeof verifier.verify>>;
+    let payload: string | undefined;
     try {
-      result = await verifier.verify(secret, principal, 'fast');
+      await verifier.verify(secret, principal, 'fast', (judged) => (payload = operation.serialize(judged)) !== undefined);
     } catch {
       return false;
     }
-    const payload = operation.serialize(result);
     if (payload === undefined) return false;
     noteAnswer(record, operation, principal);
     answer(res, contentType, payload);

@@ -35,6 +35,16 @@ export interface VerificationObserver {
   cacheMiss(): void;
 }
 
+/** Shown a verification's result before it is counted; false: the caller cannot answer it, so nothing is recorded. */
+export type AnswerCheck = (result: VerificationResult) => boolean;
+
+/** A decided verification, not yet counted: whether the cache answered, and when it was judged. */
+interface Judged {
+  result: VerificationResult;
+  cache: 'hit' | 'miss' | null;
+  at: number;
+}
+
 /** A verification that must read waits at most this long for the database, then fails closed. */
 const READ_TIMEOUT_MS = 1000;
 /** After a failed read, cache misses fail at once for this long: a dead database is not hammered, and callers are answered fast. */
@@ -56,52 +66,60 @@ export class KeyVerifier {
     private readonly observer?: VerificationObserver,
   ) {}
 
-  /** Verifies for a principal: only keys of projects it holds keys:verify on can be VALID; its sub is the actor recorded. */
-  async verify(secret: string, principal: Principal, path: VerificationPath = 'graphql'): Promise<VerificationResult> {
-    if (!this.observer) return this.verifyUnobserved(secret, principal);
-    const started = performance.now();
+  /**
+   * Verifies for a principal: only keys of projects it holds keys:verify on can be VALID; its sub is the actor recorded.
+   * `canAnswer`, when given, is shown the result before anything is counted: when it says the caller cannot
+   * answer it (the fast path could not write the payload and hands the request to GraphQL), no usage and no
+   * metric are recorded, so the path that does answer counts the verification once.
+   */
+  async verify(secret: string, principal: Principal, path: VerificationPath = 'graphql', canAnswer?: AnswerCheck): Promise<VerificationResult> {
+    const started = this.observer ? performance.now() : 0;
+    let judged: Judged;
     try {
-      const result = await this.verifyUnobserved(secret, principal);
-      this.observer.verified(result.code, path, (performance.now() - started) / 1000);
-      return result;
+      judged = await this.judge(secret, principal);
     } catch (error) {
       // The fast path hands every failure to the general path, which answers it: counted there, once.
-      if (path === 'graphql') this.observer.verified('UNAVAILABLE', path, (performance.now() - started) / 1000);
+      if (path === 'graphql') this.observer?.verified('UNAVAILABLE', path, (performance.now() - started) / 1000);
       throw error;
     }
-  }
-
-  private async verifyUnobserved(secret: string, principal: Principal): Promise<VerificationResult> {
-    if (!parseSecret(secret)) return MALFORMED;
-    const hash = hashSecret(secret);
-    const cached = this.cache.get(hash);
-    if (cached && this.mayVerify(principal, cached)) {
-      this.observer?.cacheHit();
-      return this.decide(cached, principal);
-    }
-    this.observer?.cacheMiss();
-    return this.decide(await this.load(hash), principal);
+    return this.count(judged, principal, path, started, canAnswer);
   }
 
   /**
    * The same answer without waiting, when it needs no database read (a malformed
    * secret, or a cached key of the caller's); undefined when verify() must read.
    */
-  verifyFromCache(secret: string, principal: Principal, path: VerificationPath = 'fast'): VerificationResult | undefined {
+  verifyFromCache(secret: string, principal: Principal, path: VerificationPath = 'fast', canAnswer?: AnswerCheck): VerificationResult | undefined {
     const started = this.observer ? performance.now() : 0;
-    const result = this.fromCache(secret, principal);
-    // A miss is counted by the verify() that follows it.
-    if (result && this.observer) {
-      if (result !== MALFORMED) this.observer.cacheHit();
+    const judged = this.judgeFromCache(secret, principal);
+    return judged && this.count(judged, principal, path, started, canAnswer);
+  }
+
+  /** Records what was decided (usage, metrics), unless the caller cannot answer it. */
+  private count(judged: Judged, principal: Principal, path: VerificationPath, started: number, canAnswer: AnswerCheck | undefined): VerificationResult {
+    const { result, cache } = judged;
+    if (canAnswer && !canAnswer(result)) return result;
+    if (result.key && result.code !== 'NOT_FOUND') this.usage?.record(result.key.id, result.key.projectId, principal.subject, result.code as UsageOutcome, judged.at);
+    if (this.observer) {
+      if (cache === 'hit') this.observer.cacheHit();
+      else if (cache === 'miss') this.observer.cacheMiss();
       this.observer.verified(result.code, path, (performance.now() - started) / 1000);
     }
     return result;
   }
 
-  private fromCache(secret: string, principal: Principal): VerificationResult | undefined {
-    if (!parseSecret(secret)) return MALFORMED;
+  private async judge(secret: string, principal: Principal): Promise<Judged> {
+    if (!parseSecret(secret)) return { result: MALFORMED, cache: null, at: 0 };
+    const hash = hashSecret(secret);
+    const cached = this.cache.get(hash);
+    if (cached && this.mayVerify(principal, cached)) return { ...this.decide(cached, principal), cache: 'hit' };
+    return { ...this.decide(await this.load(hash), principal), cache: 'miss' };
+  }
+
+  private judgeFromCache(secret: string, principal: Principal): Judged | undefined {
+    if (!parseSecret(secret)) return { result: MALFORMED, cache: null, at: 0 };
     const key = this.cache.get(hashSecret(secret));
-    return key && this.mayVerify(principal, key) ? this.decide(key, principal) : undefined;
+    return key && this.mayVerify(principal, key) ? { ...this.decide(key, principal), cache: 'hit' } : undefined;
   }
 
   /**
@@ -114,14 +132,14 @@ export class KeyVerifier {
     return hasPermission(principal, key.projectId, 'keys:verify');
   }
 
-  private decide(key: CachedKey | null, principal: Principal): VerificationResult {
+  /** The answer, and the time it was judged at (the usage record's time); nothing is recorded here. */
+  private decide(key: CachedKey | null, principal: Principal): { result: VerificationResult; at: number } {
     // A key of a project the caller may not verify for is, to that caller, no key at all.
-    if (!key || !hasPermission(principal, key.projectId, 'keys:verify')) return NOT_FOUND;
+    if (!key || !hasPermission(principal, key.projectId, 'keys:verify')) return { result: NOT_FOUND, at: 0 };
     const now = this.now();
     // Expiry is a matter of the clock, judged on every verification: a cached key expires on time.
     const outcome = OUTCOME_BY_STATUS[statusAtMs(key.status, key.expiresAtMs, now)];
-    this.usage?.record(key.id, key.projectId, principal.subject, outcome, now);
-    return { valid: outcome === 'VALID', code: outcome, key };
+    return { result: { valid: outcome === 'VALID', code: outcome, key }, at: now };
   }
 
   /** Called after every commit: a changed key is read afresh on its next verification. */
