@@ -1,13 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { type AuthConfig, createAuthenticator } from '../auth/authenticate';
+import { StartFailure } from '../config/start-failure';
 import { schema } from '../graphql/schema';
 import { createMetricsEndpoint } from '../metrics/metrics-endpoint';
 import { observeServiceParts } from '../metrics/observe-parts';
 import { ServerMetrics } from '../metrics/server-metrics';
 import { type Db, openDatabase } from '../store/database';
+import { pendingMigrations } from '../store/migrations';
 import type { UsageRetention } from '../usage/usage-books-state';
-import { clientInfoOf } from './client-info';
+import { clientInfoOf, verifiedClientAddress } from './client-info';
 import { listenHttp } from './http-listener';
 import { answerLiveness, createReadiness } from './readiness';
 import { createRequestHandler } from './request-handler';
@@ -103,6 +105,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 async function compose(options: ServerOptions, logger: Logger, db: Db, opened: (() => Promise<unknown> | unknown)[]): Promise<RunningServer> {
+  // Without this, a database nobody migrated fails on its first missing table, with that table's name.
+  if (options.migrateOnStart === false) {
+    const pending = await pendingMigrations(db);
+    if (pending.length > 0) {
+      throw new StartFailure(
+        `the database lacks migrations ${pending.join(', ')} and MIGRATE_ON_START is false: run npm run migrate first (same DATABASE_URL), or start with MIGRATE_ON_START=true`,
+      );
+    }
+  }
   const production = options.production ?? false;
   const authenticate = createAuthenticator(options.auth);
   const metrics = new ServerMetrics();
@@ -138,7 +149,7 @@ async function compose(options: ServerOptions, logger: Logger, db: Db, opened: (
     yoga: (req, res, context) => yoga(req, res, { ...context, client: clientOf(req) }),
     liveness: answerLiveness,
     readiness: createReadiness({ db, health: parts.databaseHealth, changesLive: parts.listener ? () => verifier.cache.trusted : null }),
-    metricsEndpoint: createMetricsEndpoint(metrics, { token: options.metricsToken, clientAddress: (req) => clientOf(req).address }),
+    metricsEndpoint: createMetricsEndpoint(metrics, { token: options.metricsToken, clientAddress: (req) => verifiedClientAddress(req, options.trustProxy ?? 0) }),
   });
   const http = await listenHttp(handle, { port: options.port, host: options.host, requestTimeoutMs: options.requestTimeoutMs, logger });
 
