@@ -1,6 +1,6 @@
 // npm run bench: measures the real server against floors taken in the same run,
 // prints one table and writes it to bench/results.md. Not part of npm test.
-// BENCH_ONLY=tenant, growth or usage runs that section alone and puts it into results.md;
+// BENCH_ONLY=tenant, growth, usage or logging runs that section alone and puts it into results.md;
 // BENCH_USAGE_SIM=keep runs the rest and keeps the last simulation's section.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,6 +18,7 @@ import { UsageBooks } from '../src/usage/usage-books';
 import { DEFAULT_USAGE_RETENTION } from '../src/usage/usage-books-state';
 import { ceilTo, HOUR_MS, MINUTE_MS } from '../src/usage/usage-periods';
 import { fmt, JWT_SECRET, log, machineLine, mb, pct, sqliteFileBytes, sqliteUsedBytes, startServiceOn, stop, waitForLine, writeSection } from './bench-process';
+import { LOGGING_SECTION_TITLE, loggingCost } from './logging-cost';
 import { USAGE_SECTION_TITLE, usageSimulation } from './usage-simulation';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -506,6 +507,12 @@ async function main() {
     writeSection(title, section);
     return;
   }
+  if (process.env.BENCH_ONLY === 'logging') {
+    const section = await loggingCost(work, { rounds: ROUNDS, seconds: SECONDS, load });
+    console.log(section);
+    writeSection(LOGGING_SECTION_TITLE, section);
+    return;
+  }
   const token = await signToken(JWT_SECRET, { sub: 'bench', perms: { '*': [...PERMISSIONS] }, expiresIn: 3600 });
   const ctx = seedContext;
 
@@ -554,6 +561,9 @@ async function main() {
   for (const mode of ['floor', 'on', 'off'] as const) {
     notes.push(`Verify rounds, ${mode}: ${runs[mode].map((run) => fmt(run.requestsPerSecond)).join(' / ')} req/s.`);
   }
+
+  // The access log's cost at LOG_LEVEL=info against warn, and a /metrics scrape (its own file and section).
+  const loggingSection = await loggingCost(work, { rounds: ROUNDS, seconds: SECONDS, load });
 
   // Usage log growth: 1,000 keys, a window's traffic (its own file and section).
   const growthSection = await usageLogGrowth();
@@ -811,7 +821,8 @@ ${notes.map((note) => `- ${note}`).join('\n')}
 
 ${tenantSection}
 ${growthSection}
-${usageSection}`;
+${usageSection}
+${loggingSection}`;
   console.log(report);
   writeFileSync(new URL('./results.md', import.meta.url), report);
 }
