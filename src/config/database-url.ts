@@ -32,6 +32,10 @@ export function databaseUrlProblem(databaseUrl: string): string | null {
     } catch {
       return `${shown} is not a valid URL (a port that is not a number? a password with / ? # or @ not percent-encoded?)${accepted}`;
     }
+    // postgres://u:123/abc@h/db parses (host u, port 123, path /abc@h/db): a password with an
+    // unencoded / ? or # cut short. An @ belongs before the host only; elsewhere it is written %40.
+    if (/@/.test(url.pathname + url.search + url.hash))
+      return `${shown} has an @ after the host: percent-encode special characters in the password (/ as %2F, ? as %3F, # as %23, @ as %40), and an @ in a database name or query value as %40${accepted}`;
     const schema = url.searchParams.get('schema');
     if (schema !== null && !POSTGRES_SCHEMA_PATTERN.test(schema))
       return `${shown} names ?schema=${schema}: a schema name must be lowercase letters, digits and _, not starting with a digit`;

@@ -7,7 +7,7 @@ import type { ServerMetrics } from './server-metrics';
 export interface MetricsAccess {
   /** When set, a scrape must send Authorization: Bearer <token>; when not, only loopback clients may scrape. */
   token?: string;
-  /** The client's address as client-info.ts reads it (X-Forwarded-For only from trusted proxies). */
+  /** The client's address as verifiedClientAddress (client-info.ts) reads it: null when it cannot be known, which is never loopback. */
   clientAddress(req: IncomingMessage): string | null;
 }
 

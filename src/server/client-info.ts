@@ -19,6 +19,17 @@ export function clientInfoOf(req: IncomingMessage, trustedProxies: number | bool
   };
 }
 
+/**
+ * The client's address for a decision that trusts it (the /metrics loopback rule).
+ * Like clientInfoOf, except that behind trusted proxies an X-Forwarded-For without
+ * the entry our proxy writes gives null, not the socket's address: that address is
+ * the proxy's own, loopback on the usual set-up, and would let anyone through it.
+ */
+export function verifiedClientAddress(req: IncomingMessage, trustedProxies: number | boolean): string | null {
+  const hops = hopsOf(trustedProxies);
+  return hops === 0 ? (req.socket.remoteAddress ?? null) : forwardedClient(req, hops);
+}
+
 function hopsOf(trustedProxies: number | boolean): number {
   if (typeof trustedProxies === 'boolean') return trustedProxies ? 1 : 0;
   return Number.isInteger(trustedProxies) && trustedProxies > 0 ? trustedProxies : 0;

@@ -33,7 +33,7 @@ const MAX_LOGGED_PATH = 200;
 const MAX_LOGGED_NAME = 100;
 
 export function startRecord(req: IncomingMessage, requestId: string): RequestRecord {
-  const path = (req.url ?? '/').split('?')[0]!;
+  const path = pathOf(req.url);
   return {
     requestId,
     method: req.method ?? 'GET',
@@ -42,6 +42,19 @@ export function startRecord(req: IncomingMessage, requestId: string): RequestRec
     startedAt: performance.now(),
     fastPath: false,
   };
+}
+
+/**
+ * The pathname alone, as yoga reads it too: an absolute-form request line
+ * (POST http://user:password@host/graphql) must not put its user information in the log.
+ */
+function pathOf(url = '/'): string {
+  try {
+    return new URL(url, 'http://localhost').pathname;
+  } catch {
+    // Node accepts request targets a URL parser refuses ("http://[bad/"): such a request gets the 404 of "/".
+    return '/';
+  }
 }
 
 export interface RequestObservers {

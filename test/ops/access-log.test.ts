@@ -143,6 +143,23 @@ describe('the access log', () => {
     ]);
   });
 
+  it('logs the path alone of an absolute-form request, never its user information', async () => {
+    const socket = connect(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk));
+    const body = '{"query":"{ __typename }"}';
+    socket.write(
+      'POST http://u:p@host.example/graphql?x=1 HTTP/1.1\r\nhost: host.example\r\ncontent-type: application/json\r\nconnection: close\r\n' +
+        `content-length: ${body.length}\r\nx-request-id: absolute-form-1\r\nauthorization: Bearer ${server.token}\r\n\r\n${body}`,
+    );
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 \d{3} /);
+    await until(() => log.lines.some((line) => line.msg === 'request' && line.requestId === 'absolute-form-1'));
+    expect(log.lines.filter((line) => line.requestId === 'absolute-form-1' && line.msg === 'request')).toEqual([expect.objectContaining({ method: 'POST', path: '/graphql' })]);
+    expect(log.raw.filter((line) => line.includes('u:p'))).toEqual([]);
+  });
+
   it('logs an error with the request id its response carried', async () => {
     const { secret } = await generateKey(server, { projectId: 'proj_log' });
     await sql`alter table api_keys rename to api_keys_away`.execute(server.db);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +37,8 @@ const FAMILIES = {
   nodejs_heap_size_used_bytes: 'gauge',
 };
 
-async function scrape(server: TestServer, headers: Record<string, string> = {}): Promise<Exposition> {
+// The server below trusts one proxy: a scrape carries the entry that proxy would write for a scraper beside it.
+async function scrape(server: TestServer, headers: Record<string, string> = { 'x-forwarded-for': '127.0.0.1' }): Promise<Exposition> {
   const response = await fetch(`${server.url}/metrics`, { headers });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -160,6 +162,50 @@ describe('GET /metrics', () => {
     // A loopback client behind the trusted proxy is this machine.
     const local = await rawRequest(server.port, { path: '/metrics', headers: { 'x-forwarded-for': '127.0.0.1' } });
     expect(local.status).toBe(200);
+  });
+
+  it('behind a trusted proxy, a request without the X-Forwarded-For entry the proxy writes is refused, though the proxy itself is loopback', async () => {
+    for (const headers of [{}, { 'x-forwarded-for': '' }, { 'x-forwarded-for': 'not-an-address' }] as Record<string, string>[]) {
+      const response = await rawRequest(server.port, { path: '/metrics', headers });
+      expect(response.status, JSON.stringify(headers)).toBe(403);
+      expect(response.body).not.toContain('apikeys_');
+    }
+  });
+});
+
+/** An IPv4 address of this machine that is not loopback, so a connection to it comes from a non-loopback peer. */
+function externalIPv4(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry?.family === 'IPv4' && !entry.internal)?.address;
+}
+
+describe('GET /metrics with TRUST_PROXY=0, from a peer that is not loopback', () => {
+  const TOKEN = 'metrics-token-for-the-scraper-0123456789';
+  const address = externalIPv4();
+  if (!address) console.warn('metrics.test.ts: this machine has no non-internal IPv4 address; the non-loopback /metrics cases are skipped');
+  let open: TestServer;
+  let guarded: TestServer;
+  beforeAll(async () => {
+    if (!address) return;
+    open = await startTestServer({ host: '0.0.0.0' });
+    guarded = await startTestServer({ host: '0.0.0.0', metricsToken: TOKEN });
+  });
+  afterAll(async () => {
+    await open?.close();
+    await guarded?.close();
+  });
+
+  it.skipIf(!address)('a spoofed X-Forwarded-For: 127.0.0.1 is ignored: 403; with the metrics token configured and sent, 200', async () => {
+    const spoofed = { 'x-forwarded-for': '127.0.0.1' };
+    const refused = await fetch(`http://${address}:${open.port}/metrics`, { headers: spoofed });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).not.toContain('apikeys_');
+    const withoutToken = await fetch(`http://${address}:${guarded.port}/metrics`, { headers: spoofed });
+    expect(withoutToken.status).toBe(401);
+    const withToken = await fetch(`http://${address}:${guarded.port}/metrics`, { headers: { ...spoofed, authorization: `Bearer ${TOKEN}` } });
+    expect(withToken.status).toBe(200);
+    expect(await withToken.text()).toContain('apikeys_verifications_total');
   });
 });
 

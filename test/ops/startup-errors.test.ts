@@ -96,6 +96,17 @@ describe('a setting with a wrong value stops the start with one line naming it',
       expect(run.created).toEqual([]);
     },
   );
+
+  // A password with an unencoded / ? # or @ makes the URL unparsable, or parse as a port and a path.
+  it.each([['postgres://app:pa/s3cretPW@db/apikeys'], ['postgres://u:123/s3cretPW@127.0.0.1/db'], ['postgresql:app:s3cretPW@db/apikeys']])(
+    'DATABASE_URL=%s is refused with one line that does not show the password',
+    async (databaseUrl) => {
+      const run = await start({ DATABASE_URL: databaseUrl, AUTH_JWT_SECRET: 'x'.repeat(40) });
+      expectRefusal(run, /^Not starting: DATABASE_URL "postgres(ql)?:(\/\/)?(app|u):\*\*\*@/);
+      expect(run.stdout + run.stderr).not.toContain('s3cretPW');
+      expect(run.created).toEqual([]);
+    },
+  );
 });
 
 describe('a resource the start needs is not there: one line naming it', () => {

@@ -142,6 +142,33 @@ describe('DATABASE_URL', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db?schema=Bad-Name' })).toThrow(/^DATABASE_URL .*schema=Bad-Name: a schema name must be lowercase/);
   });
 
+  // Each holds the password "s3cretPW" where a URL parser would not look for one.
+  const UNPARSED_PASSWORDS = [
+    'postgres://app:pa/s3cretPW@db/apikeys',
+    'postgres://app:pa#s3cretPW@db/apikeys',
+    'postgres://app:pa?s3cretPW@db/apikeys',
+    'postgres://app:s3cretPW/x@db/apikeys',
+    'postgres:/app:s3cretPW@db/apikeys',
+    'postgresql:app:s3cretPW@db/apikeys',
+    'postgres://u:123/s3cretPW@h/db',
+    'postgres://u:123?s3cretPW@h/db',
+    'postgres://u:123#s3cretPW@h/db',
+    'postgres://app:s3cretPW@db:notaport/apikeys',
+  ];
+
+  it.each(UNPARSED_PASSWORDS)('%s is refused without showing the password', (url) => {
+    expect(() => loadConfig({ DATABASE_URL: url })).toThrow(ConfigError);
+    expect(() => loadConfig({ DATABASE_URL: url })).not.toThrow(/s3cretPW/);
+  });
+
+  it('refuses an @ after the host (an unencoded password that parsed as a port and a path), saying to percent-encode', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:123/s3cretPW@h/db' })).toThrow(/^DATABASE_URL "postgres:\/\/u:\*\*\*@h\/db" has an @ after the host: .*percent-encode/);
+  });
+
+  it('accepts an @ that is percent-encoded, in the password or a query value', () => {
+    for (const url of ['postgres://u:pa%2Fss%40x@h/db', 'postgres://u@h/db?application_name=me%40host']) expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+  });
+
   it('never shows the password in the refusal', () => {
     for (const url of ['mysql://root:hunter2@h/db', 'postgres://root:hunter2@h:port/db', 'postgres://root:hunter2@h/db?schema=X']) {
       expect(() => loadConfig({ DATABASE_URL: url })).toThrow(ConfigError);
@@ -155,11 +182,37 @@ describe('maskUrl: the one way a database URL is printed', () => {
     ['postgres://u:p%40ss@h:5432/db?schema=x', 'postgres://u:***@h:5432/db?schema=x'],
     ['postgresql://:pw@h/db', 'postgresql://:***@h/db'],
     ['postgres://u:pw@h:notaport/db', 'postgres://u:***@h:notaport/db'],
+    ['postgres://app:pa/ss@db/apikeys', 'postgres://app:***@db/apikeys'],
+    ['postgres:/app:s3cretPW@db/apikeys', 'postgres:/app:***@db/apikeys'],
+    ['postgresql:app:s3cretPW@db/apikeys', 'postgresql:app:***@db/apikeys'],
+    ['postgres://u:123/abc@h/db', 'postgres://u:***@h/db'],
+    ['postgres://u@h/db?sslmode=require&password=s3cretPW', 'postgres://u@h/db?sslmode=require&password=***'],
+    ['postgres://h/db?PASSWORD=s3cretPW&schema=x', 'postgres://h/db?PASSWORD=***&schema=x'],
     ['postgres://u@h/db', 'postgres://u@h/db'],
     ['./data/apikeys.db', './data/apikeys.db'],
     [':memory:', ':memory:'],
   ])('%s prints as %s', (url, shown) => {
     expect(maskUrl(url)).toBe(shown);
+  });
+
+  it.each([
+    'postgres://app:pa/s3cretPW@db/apikeys',
+    'postgres://app:pa#s3cretPW@db/apikeys',
+    'postgres://app:pa?s3cretPW@db/apikeys',
+    'postgres://app:s3cretPW/x@db/apikeys',
+    'postgres://app:p@s3cretPW@db/apikeys',
+    'postgres:/app:s3cretPW@db/apikeys',
+    'postgresql:app:s3cretPW@db/apikeys',
+    'postgres://u:123/s3cretPW@h/db',
+    'postgres://u:123?s3cretPW@h/db',
+    'postgres://app:s3cretPW@db:notaport/apikeys',
+    'postgres://u@h/db?password=s3cretPW',
+    'postgres://u@h/db?x=1&password=s3cretPW#frag',
+    ' postgres://app:s3cretPW@db/apikeys',
+    'mysql://root:s3cretPW@h/db',
+    'app:s3cretPW@db/apikeys',
+  ])('%s prints without its password', (url) => {
+    expect(maskUrl(url)).not.toContain('s3cretPW');
   });
 });
 
