@@ -1,8 +1,24 @@
 // Bundles the server and every CLI into dist/ with esbuild: `npm run build`.
 // Plain JavaScript on purpose: building must not need tsx (a devDependency) nor a build of itself.
 // scripts/run.mjs imports ensureBuilt() from here, so `npm start` builds when dist/ is missing or stale.
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { constants } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +32,12 @@ const INFO = 'build-info.json';
 const LOCK = '.build.lock';
 const TMP_PREFIX = '.dist-build-';
 const LOCK_PATIENCE_MS = 120_000;
+// A build takes a couple of seconds; its holder refreshes the lock's time every few seconds.
+// A lock silent for longer than this is abandoned, whatever process now has its pid.
+const LOCK_MAX_AGE_MS = 60_000;
+const LOCK_HEARTBEAT_MS = 5_000;
+// What an unwritable install folder answers (EPERM: some container file systems).
+const NOT_WRITABLE = new Set(['EACCES', 'EROFS', 'EPERM']);
 
 const distOf = (root) => join(root, 'dist');
 
@@ -68,12 +90,27 @@ export function builtEntries(root = ROOT) {
   return readInfo(root)?.entries ?? [];
 }
 
-/** Why dist/ must be (re)built, or null when it is up to date with the sources. */
+/**
+ * The inputs dist/ was built from that are not here now (an image that ships dist/ and src/
+ * but not tsconfig.json, say). Such sources cannot rebuild it faithfully (a build would fail
+ * on a missing import, or silently differ without tsconfig.json), so dist/ is run as built.
+ * Only inputs present at build time count: a project without one of them still rebuilds on edits.
+ */
+export function missingInputs(root = ROOT) {
+  const info = readInfo(root);
+  if (!Array.isArray(info?.files)) return [];
+  // Builds before build-info recorded its inputs were made from all of them.
+  const inputs = Array.isArray(info.inputs) ? info.inputs : SOURCES;
+  return inputs.filter((input) => !existsSync(join(root, input)));
+}
+
+/** Why dist/ must be (re)built, or null when it is up to date with the sources (or they cannot rebuild it). */
 export function staleReason(root = ROOT) {
   const info = readInfo(root);
   if (!Array.isArray(info?.files)) return 'dist/ has not been built yet';
   // A deployment may carry dist/ without the sources: then dist/ is all there is to run.
   if (!existsSync(join(root, 'src', 'main.ts'))) return null;
+  if (missingInputs(root).length > 0) return null;
   if (info.fingerprint !== sourceFingerprint(root)) return 'the sources changed since dist/ was built';
   if (info.files.some((file) => !existsSync(join(distOf(root), file)))) return 'files are missing from dist/';
   return null;
@@ -82,8 +119,24 @@ export function staleReason(root = ROOT) {
 /** Builds dist/ unless it is up to date. Safe when several processes start at once (see build()). */
 export async function ensureBuilt(root = ROOT, log = (line) => console.error(line)) {
   const reason = staleReason(root);
-  if (!reason) return false;
-  return build(root, { log, reason });
+  if (!reason) {
+    const missing = missingInputs(root);
+    if (missing.length > 0 && existsSync(join(root, 'src', 'main.ts')))
+      log(`Running dist/ as built: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing here, so these sources cannot rebuild it.`);
+    return false;
+  }
+  try {
+    return await build(root, { log, reason });
+  } catch (error) {
+    // A read-only install (an image whose dist/ was not built, or built from other sources):
+    // say why a build was needed and where it belongs, not just which file could not be opened.
+    if (NOT_WRITABLE.has(error.code))
+      throw new Error(
+        `it is missing or stale (${reason}) and ${error.path ? dirname(error.path) : root} is not writable: run npm run build when you build the image (or install)`,
+        { cause: error },
+      );
+    throw error;
+  }
 }
 
 /**
@@ -97,7 +150,7 @@ export async function ensureBuilt(root = ROOT, log = (line) => console.error(lin
 export async function build(root = ROOT, { log = (line) => console.error(line), reason = null, force = false } = {}) {
   const dist = distOf(root);
   mkdirSync(dist, { recursive: true });
-  return withLock(join(dist, LOCK), async () => {
+  return withLock(join(dist, LOCK), reason, async () => {
     if (!force && reason && !staleReason(root)) return false; // another process built it while we waited
     if (reason) log(`Building dist/ (${reason})…`);
     const started = performance.now();
@@ -108,6 +161,8 @@ export async function build(root = ROOT, { log = (line) => console.error(line), 
     // Beside dist/, not in it: the source maps name the sources by a path relative to where they
     // are written, which must stay right once the files are moved into dist/.
     const tmp = join(root, `${TMP_PREFIX}${process.pid}`);
+    // Made here rather than by esbuild: an unwritable folder then fails with Node's EACCES, which ensureBuilt() explains.
+    mkdirSync(tmp);
     const esbuild = await import('esbuild'); // loaded only to build: a fresh start does not pay for it
     try {
       const result = await esbuild.build({
@@ -134,7 +189,8 @@ export async function build(root = ROOT, { log = (line) => console.error(line), 
         renameSync(join(tmp, file), join(dist, file));
       }
       const previous = readInfo(root);
-      const info = { fingerprint, entries: Object.keys(entries), files, builtAt: new Date().toISOString(), esbuild: esbuild.version };
+      const inputs = SOURCES.filter((source) => existsSync(join(root, source)));
+      const info = { fingerprint, inputs, entries: Object.keys(entries), files, builtAt: new Date().toISOString(), esbuild: esbuild.version };
       writeFileSync(join(tmp, INFO), `${JSON.stringify(info, null, 2)}\n`);
       renameSync(join(tmp, INFO), join(dist, INFO));
       prune(dist, new Set([...files, ...(previous?.files ?? [])]));
@@ -163,56 +219,86 @@ function prune(dist, keep) {
 }
 
 /**
- * An exclusive lock file holding the builder's pid. A lock whose process is gone (a build
- * killed midway) is taken over. Node has no flock(); O_EXCL creation is atomic on local disks.
+ * An exclusive lock file: `<pid> <started at, ms> <nonce>`. Node has no flock(); O_EXCL
+ * creation is atomic on local disks. The holder refreshes the file's time while it builds
+ * and removes it when done, or when stopped by SIGTERM or SIGINT midway. A lock left by a
+ * build that died anyway (SIGKILL, out of memory) is taken over: see lockIsAbandoned().
  */
-async function withLock(file, fn) {
+async function withLock(file, reason, fn) {
   const waitingSince = Date.now();
+  const mine = `${process.pid} ${Date.now()} ${randomBytes(8).toString('hex')}\n`;
   let announced = false;
   for (;;) {
     try {
       const fd = openSync(file, 'wx');
-      writeSync(fd, String(process.pid));
+      writeSync(fd, mine);
       closeSync(fd);
       break;
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
     }
-    const holder = lockHolder(file);
-    if (holderIsGone(file, holder)) {
-      takeOverStaleLock(file, holder);
+    const lock = readLock(file);
+    if (!lock) continue; // released meanwhile
+    if (lockIsAbandoned(lock)) {
+      takeOverStaleLock(file, lock);
       continue;
     }
     if (Date.now() - waitingSince > LOCK_PATIENCE_MS)
       throw new Error(`another process has been building dist/ for ${LOCK_PATIENCE_MS / 1000} s (lock ${file}); if no build is running, delete that file`);
-    if (!announced) console.error('Waiting for another process building dist/…');
+    if (!announced) console.error(`Waiting for another process building dist/${reason ? ` (${reason})` : ''}…`);
     announced = true;
     await sleep(100);
   }
+  const release = () => {
+    // Only our own lock: never one another process took over meanwhile.
+    if (readLock(file)?.raw === mine) rmSync(file, { force: true });
+  };
+  const heartbeat = setInterval(() => {
+    try {
+      utimesSync(file, new Date(), new Date());
+    } catch {}
+  }, LOCK_HEARTBEAT_MS).unref();
+  // Stopped midway (docker stop during a first start): leave no lock behind for the next start.
+  const onSignal = (signal) => {
+    release();
+    process.exit(128 + constants.signals[signal]);
+  };
+  process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
   try {
     return await fn();
   } finally {
-    rmSync(file, { force: true });
+    process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+    clearInterval(heartbeat);
+    release();
   }
 }
 
-function lockHolder(file) {
+/** The lock as found: its text, holder pid, start time and file time; null when there is none. */
+function readLock(file) {
   try {
-    return Number.parseInt(readFileSync(file, 'utf8'), 10);
-  } catch {
-    return Number.NaN;
+    const raw = readFileSync(file, 'utf8');
+    const mtimeMs = statSync(file).mtimeMs;
+    const [pid, startedAt] = raw.trim().split(/\s+/);
+    return { raw, pid: Number.parseInt(pid, 10), startedAt: Number(startedAt), mtimeMs };
+  } catch (error) {
+    if (error.code === 'ENOENT') return null;
+    // There but unreadable: counted as held (not taken over), so a waiter waits and in the end says so.
+    return { raw: null, pid: Number.NaN, startedAt: Number.NaN, mtimeMs: Date.now() };
   }
 }
 
-function holderIsGone(file, pid) {
-  if (Number.isNaN(pid)) {
-    // Created but the pid not yet written: the holder is alive unless this lasts.
-    try {
-      return Date.now() - statSync(file).mtimeMs > 10_000;
-    } catch {
-      return false; // released meanwhile
-    }
-  }
+/**
+ * Whether a lock is left over from a build that will never finish. Its pid alone cannot
+ * tell: in a fresh container PIDs repeat, so after a killed first-start build the restarted
+ * process may get the builder's very pid (and would wait on itself), or another live process may.
+ * Hence: our own pid is never a live holder, and a lock not refreshed for LOCK_MAX_AGE_MS
+ * is abandoned whoever has its pid now.
+ */
+export function lockIsAbandoned({ pid, startedAt, mtimeMs }, now = Date.now()) {
+  const lastSign = Math.max(Number.isFinite(startedAt) ? startedAt : 0, mtimeMs);
+  if (Number.isNaN(pid)) return now - lastSign > 10_000; // created but the pid not yet written: alive unless this lasts
+  if (pid === process.pid) return true;
+  if (now - lastSign > LOCK_MAX_AGE_MS) return true;
   try {
     process.kill(pid, 0);
     return false;
@@ -223,15 +309,14 @@ function holderIsGone(file, pid) {
 
 // Moved aside before deleting, so that of two waiters taking over the same dead lock,
 // the second does not delete the lock the first has just created.
-function takeOverStaleLock(file, dead) {
+function takeOverStaleLock(file, abandoned) {
   const aside = `${file}.stale-${process.pid}`;
   try {
     renameSync(file, aside);
   } catch {
     return; // someone else took it over
   }
-  const moved = lockHolder(aside);
-  if (moved === dead || (Number.isNaN(moved) && Number.isNaN(dead))) return unlinkSync(aside);
+  if (readLock(aside)?.raw === abandoned.raw) return unlinkSync(aside);
   try {
     linkSync(aside, file); // it was a live lock after all: put it back
   } catch {}

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadDatabaseUrl, loadOrExit } from '../config/load-config';
 import { type ExpectedHead, HeadFormatError, parseExpectedHead, readHeadFile } from '../store/backup-head';
-import { isPostgresUrl, openDatabase, sqliteFileFromUrl } from '../store/database';
+import { type Db, isPostgresUrl, openDatabase, sqliteFileFromUrl } from '../store/database';
 import { checkLogIntegrity } from '../store/log-integrity';
 import { checkUsageBooks } from '../usage/check-usage-books';
 
@@ -32,8 +32,12 @@ if (!isPostgresUrl(databaseUrl) && sqliteFileFromUrl(databaseUrl) !== ':memory:'
   console.error(`Could not check the log: no database at ${sqliteFileFromUrl(databaseUrl)}`);
   process.exit(2);
 }
-const db = await openDatabase(databaseUrl, { migrate: false });
+// SQLite files are opened read-only: checking a backup must not change it (a switch to WAL
+// would rewrite its header and leave -wal and -shm beside it), and works on a read-only copy.
+const readOnly = !isPostgresUrl(databaseUrl) && sqliteFileFromUrl(databaseUrl) !== ':memory:';
+let db: Db | undefined;
 try {
+  db = await openDatabase(databaseUrl, { migrate: false, readOnly });
   const started = performance.now();
   const report = await checkLogIntegrity(db);
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
@@ -82,5 +86,5 @@ try {
   console.error(`Could not check the log: ${hint}`);
   process.exitCode = 2;
 } finally {
-  await db.destroy();
+  await db?.destroy();
 }

@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import { CompiledQuery, type Driver, Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { isPostgresUrl, POSTGRES_SCHEMA_PATTERN, sqliteFileFromUrl } from '../config/database-url';
-import { databaseOpenFailure, StartFailure } from '../config/start-failure';
+import { causeOf, databaseOpenFailure, StartFailure } from '../config/start-failure';
 import { migrateToLatest } from './migrations';
 import type { Database } from './schema';
 import { withStatementCache } from './sqlite-statements';
@@ -21,6 +21,11 @@ export interface DatabaseOptions {
   onConnectionError?: (error: Error) => void;
   /** PostgreSQL: connections in the pool (default 10). */
   poolSize?: number;
+  /**
+   * SQLite: open an existing file read-only, as is (no switch to WAL, no migrations), so a
+   * check of a backup cannot change it and works on a read-only copy. Not for ':memory:'.
+   */
+  readOnly?: boolean;
 }
 
 export type Db = Kysely<Database>;
@@ -39,16 +44,18 @@ export async function openDatabase(databaseUrl: string, options: DatabaseOptions
   let db: Db;
   try {
     db = new Kysely<Database>({
-      dialect: postgres ? postgresDialect(databaseUrl, options.poolSize ?? 10, options.onConnectionError) : sqliteDialect(databaseUrl),
+      dialect: postgres ? postgresDialect(databaseUrl, options.poolSize ?? 10, options.onConnectionError) : sqliteDialect(databaseUrl, options.readOnly ?? false),
       log: (event) => {
         if (event.level === 'query') options.onQuery?.(event.query.sql);
       },
     });
   } catch (error) {
     // SQLite opens its file here: a folder that cannot be made, a file that cannot be written.
+    if (options.readOnly && !postgres)
+      throw new StartFailure(`cannot open the SQLite database ${sqliteFileFromUrl(databaseUrl)} read-only (DATABASE_URL): ${causeOf(error, databaseUrl)}`, { cause: error });
     throw databaseOpenFailure(databaseUrl, postgres ? null : sqliteFileFromUrl(databaseUrl), error);
   }
-  if (options.migrate !== false) {
+  if (options.migrate !== false && !(options.readOnly && !postgres)) {
     try {
       if (postgres) await createSchemaIfMissing(db, databaseUrl);
       await migrateToLatest(db);
@@ -165,18 +172,25 @@ class OriginalErrorPostgresDialect extends PostgresDialect {
   }
 }
 
-function sqliteDialect(databaseUrl: string) {
+function sqliteDialect(databaseUrl: string, readOnly: boolean) {
   const file = sqliteFileFromUrl(databaseUrl);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const sqlite = new SQLite(file);
-  sqlite.pragma('journal_mode = WAL');
-  // FULL: with WAL, every commit is fsynced before it returns, so an event is
-  // durable by the time the mutation that appended it answers.
-  sqlite.pragma('synchronous = FULL');
-  // No busy wait inside SQLite: better-sqlite3 is synchronous, so a wait there would
-  // freeze the event loop (every request, cached verifications too) while another
-  // process holds the write lock. Writers retry asynchronously instead (below).
-  sqlite.pragma('busy_timeout = 0');
+  if (file !== ':memory:' && !readOnly) mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SQLite(file, readOnly ? { readonly: true, fileMustExist: true } : {});
+  try {
+    // Journal mode is written into the file: a read-only open keeps the file's own.
+    if (!readOnly) sqlite.pragma('journal_mode = WAL');
+    // FULL: with WAL, every commit is fsynced before it returns, so an event is
+    // durable by the time the mutation that appended it answers.
+    sqlite.pragma('synchronous = FULL');
+    // No busy wait inside SQLite: better-sqlite3 is synchronous, so a wait there would
+    // freeze the event loop (every request, cached verifications too) while another
+    // process holds the write lock. Writers retry asynchronously instead (below).
+    sqlite.pragma('busy_timeout = 0');
+  } catch (error) {
+    // A start that fails here (a read-only file, a locked one) must not keep the file open.
+    sqlite.close();
+    throw error;
+  }
   return new WriteLockingSqliteDialect({ database: withStatementCache(sqlite) });
 }
 

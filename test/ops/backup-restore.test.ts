@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,19 @@ function cli(script: string, args: string[], databaseUrl: string) {
     (error) => ({ code: error.code as number, stdout: error.stdout as string, stderr: error.stderr as string }),
   );
 }
+
+/** The command and arguments that run a command as a user who cannot write a read-only file: `nobody` when the tests run as root (chmod does not stop root); null when that cannot be done. */
+function asUnprivileged(): ((command: string, args: string[]) => [string, string[]]) | null {
+  if (process.getuid?.() !== 0) return (command, args) => [command, args];
+  try {
+    execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'true']);
+  } catch {
+    return null;
+  }
+  return (command, args) => ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', command, ...args]];
+}
+const unprivileged = asUnprivileged();
+if (!unprivileged) console.warn('backup-restore: running as root without a working setpriv: verify-log on a read-only copy is skipped');
 
 /** Every row of every projection table (the tables a rebuild replaces), in a stable order. */
 async function projections(db: Db) {
@@ -161,6 +174,44 @@ describe('backup and restore on SQLite, while the server writes', () => {
     expect(copy.at(-1)).toMatchObject({ position: recorded.headPosition, chain_hash: recorded.headHash });
   });
 
+  // Before any test runs verify-log on the backup itself: the copies must be as `npm run backup` wrote it.
+  it('verify-log leaves the backup it checks byte for byte as it was, with nothing beside it', async () => {
+    const folder = join(dir, 'checked');
+    mkdirSync(folder);
+    const copy = join(folder, 'copy.db');
+    copyFileSync(backup, copy);
+    const bytes = readFileSync(copy);
+    const check = await cli('verify-log', ['--expect-head-file', `${backup}.head.json`], copy);
+    expect(check).toMatchObject({ code: 0, stderr: '' });
+    expect(check.stdout).toContain(`Expected head found: position ${recorded.headPosition}, hash ${recorded.headHash}.`);
+    expect(readFileSync(copy).equals(bytes)).toBe(true);
+    expect(readdirSync(folder)).toEqual(['copy.db']);
+  });
+
+  it.skipIf(!unprivileged)('verify-log checks a read-only copy in a read-only folder', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'apikeys-readonly-backup-'));
+    try {
+      const copy = join(folder, 'copy.db');
+      copyFileSync(backup, copy);
+      copyFileSync(`${backup}.head.json`, `${copy}.head.json`);
+      chmodSync(copy, 0o444);
+      chmodSync(`${copy}.head.json`, 0o444);
+      chmodSync(folder, 0o555);
+      const [command, args] = unprivileged!(process.execPath, ['--import', 'tsx', 'src/cli/verify-log.ts', '--expect-head-file', `${copy}.head.json`]);
+      const check = await execFileAsync(command, args, { env: { ...process.env, DATABASE_URL: copy, LOG_LEVEL: 'warn' } }).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (error) => ({ code: error.code as number, stdout: error.stdout as string, stderr: error.stderr as string }),
+      );
+      expect(check, check.stderr).toMatchObject({ code: 0, stderr: '' });
+      expect(check.stdout).toContain(`Log intact: ${recorded.events} events checked`);
+      expect(check.stdout).toContain(`Expected head found: position ${recorded.headPosition}, hash ${recorded.headHash}.`);
+      expect(readdirSync(folder).sort()).toEqual(['copy.db', 'copy.db.head.json']);
+    } finally {
+      chmodSync(folder, 0o755);
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('restored to a new place, verify-log with the head file passes; a rebuild equals the restored projections', async () => {
     execFileSync('mkdir', ['-p', join(dir, 'restored')]);
     copyFileSync(backup, restored);
@@ -288,7 +339,8 @@ describe('backup and restore on SQLite, while the server writes', () => {
     const forced = await cli('backup', [target, '--force'], server.databaseUrl);
     expect(forced.code, forced.stderr).toBe(0);
     const head = JSON.parse(readFileSync(`${target}.head.json`, 'utf8'));
-    // Opened as a server would open it (WAL mode): the new copy, whole.
+    // Opened as a server would open it (WAL mode, which replays a -wal beside it), then checked: the new copy, whole.
+    await (await openDatabase(target, { migrate: false })).destroy();
     const check = await cli('verify-log', ['--expect-head-file', `${target}.head.json`], target);
     expect(check.code, check.stdout).toBe(0);
     expect(check.stdout).toContain(`Log intact: ${head.events} events checked`);
@@ -317,6 +369,37 @@ describe('backup and restore on SQLite, while the server writes', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe(`Backup failed: no database at ${join(dir, 'no-such.db')}`);
     expect(existsSync(join(dir, 'no-such.db'))).toBe(false);
+  });
+});
+
+/** How many descriptors this process has open on a file (Linux: /proc/self/fd). */
+function openDescriptors(file: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === file;
+    } catch {
+      return false; // closed meanwhile (the descriptor readdir itself used)
+    }
+  }).length;
+}
+
+describe.skipIf(!existsSync('/proc/self/fd'))('a SQLite file that fails to open', () => {
+  it('is not kept open: a failed start leaks no file descriptor', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apikeys-notadb-'));
+    try {
+      const file = join(dir, 'not-a-database.db');
+      writeFileSync(file, 'this is not a SQLite database, and it is long enough for SQLite to read a header from it'.repeat(10));
+      for (const options of [{}, { migrate: false }, { migrate: false, readOnly: true }]) {
+        await expect(openDatabase(file, options), JSON.stringify(options)).rejects.toThrow(/not a SQLite database/);
+        expect(openDescriptors(file), JSON.stringify(options)).toBe(0);
+      }
+      // verify-log says so in one line, exit 2 (1 would mean a broken log), no stack trace.
+      const check = await cli('verify-log', [], file);
+      expect(check).toMatchObject({ code: 2, stdout: '' });
+      expect(check.stderr).toBe(`Could not check the log: cannot open the SQLite database ${file} read-only (DATABASE_URL): the file is not a SQLite database\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

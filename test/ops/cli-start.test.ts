@@ -1,7 +1,23 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_SECRET } from '../support/test-server';
@@ -114,6 +130,53 @@ describe('dist/ in a copy of the project', () => {
     expect(existsSync(join(project, 'dist', '.build.lock'))).toBe(false);
   });
 
+  // PIDs repeat in a fresh container: after a first-start build was killed, the restarted
+  // process may find the dead builder's pid alive in another process, or get it itself.
+  it('takes over a lock not refreshed for minutes, though a live process has its pid', async () => {
+    const lock = join(project, 'dist', '.build.lock');
+    const longAgo = Date.now() - 10 * 60_000;
+    writeFileSync(lock, `${process.pid} ${longAgo} 0123456789abcdef\n`);
+    utimesSync(lock, new Date(longAgo), new Date(longAgo));
+    appendFileSync(join(project, 'src', 'cli', 'hello.ts'), '// changed again\n');
+    const result = await run('cli/hello');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('Building dist/');
+    expect(existsSync(lock)).toBe(false);
+  }, 30_000);
+
+  it('takes over a fresh lock that holds its own pid (the dead builder had it)', async () => {
+    const lock = join(project, 'dist', '.build.lock');
+    appendFileSync(join(project, 'src', 'cli', 'hello.ts'), '// changed once more\n');
+    const script = `import { writeFileSync } from 'node:fs';
+writeFileSync(${JSON.stringify(lock)}, process.pid + ' ' + Date.now() + ' 0123456789abcdef\\n');
+const { ensureBuilt } = await import(${JSON.stringify(pathToFileURL(join(project, 'scripts', 'build.mjs')).href)});
+console.log('built: ' + (await ensureBuilt(${JSON.stringify(project)})));`;
+    const spawned = spawnCollecting(process.execPath, ['--input-type=module', '-e', script], { cwd: project, env: process.env });
+    running.push(spawned);
+    expect(await spawned.exit).toEqual({ code: 0, signal: null });
+    expect(spawned.stdout()).toBe('built: true\n');
+    expect(spawned.stderr()).toContain('Building dist/ (the sources changed since dist/ was built)');
+    expect(existsSync(lock)).toBe(false);
+  }, 30_000);
+
+  it('a build stopped by SIGTERM leaves no lock behind', async () => {
+    const lock = join(project, 'dist', '.build.lock');
+    appendFileSync(join(project, 'src', 'cli', 'hello.ts'), '// changed before a stop\n');
+    // The signal arrives while the build holds the lock (a build takes a fraction of a second: too quick to aim at from outside).
+    const script = `const { build } = await import(${JSON.stringify(pathToFileURL(join(project, 'scripts', 'build.mjs')).href)});
+await build(${JSON.stringify(project)}, { reason: 'test', log: (line) => { console.error(line); if (line.startsWith('Building')) process.kill(process.pid, 'SIGTERM'); } });
+console.log('not stopped');`;
+    const spawned = spawnCollecting(process.execPath, ['--input-type=module', '-e', script], { cwd: project, env: process.env });
+    running.push(spawned);
+    expect(await spawned.exit).toEqual({ code: 143, signal: null });
+    expect(spawned.stderr()).toContain('Building dist/ (test)');
+    expect(spawned.stdout()).toBe('');
+    expect(existsSync(lock)).toBe(false);
+    // The next start builds as usual.
+    const result = await run('cli/hello');
+    expect(result.code, result.stderr).toBe(0);
+  }, 30_000);
+
   it('`npm start` rebuilds after a source change, then serves', async () => {
     appendFileSync(join(project, 'src', 'main.ts'), '// changed\n');
     const npm = spawnCollecting('npm', ['start'], {
@@ -129,5 +192,92 @@ describe('dist/ in a copy of the project', () => {
     npm.child.kill('SIGTERM');
     expect(await npm.exit).toEqual({ code: 0, signal: null });
     expect(tree.filter(isRunning)).toEqual([]);
+  });
+});
+
+/** Runs a command as a user who cannot write the project: `nobody` when the tests run as root (chmod does not stop root). */
+function asUnprivileged(): ((command: string, args: string[]) => [string, string[]]) | null {
+  if (process.getuid?.() !== 0) return (command, args) => [command, args];
+  try {
+    execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'true']);
+  } catch {
+    return null;
+  }
+  return (command, args) => ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', command, ...args]];
+}
+const unprivileged = asUnprivileged();
+if (!unprivileged) console.warn('cli-start: running as root without a working setpriv: the read-only install tests are skipped');
+
+/** chmod of every file and folder below dir, never through a symbolic link (node_modules links to the repository's). */
+function setWritable(dir: string, writable: boolean) {
+  const visit = (path: string) => {
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) return;
+    chmodSync(path, writable ? stat.mode | 0o200 : stat.mode & ~0o222);
+    if (stat.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
+  };
+  visit(dir);
+}
+
+describe.skipIf(!unprivileged)('a read-only install', () => {
+  let base: string;
+  let project: string;
+  beforeAll(() => {
+    base = mkdtempSync(join(tmpdir(), 'apikeys-readonly-'));
+    chmodSync(base, 0o755); // mkdtemp makes it 0700: nobody could not even enter it
+    project = join(base, 'project');
+    for (const entry of ['src', 'events', 'projections', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json'])
+      cpSync(join(REPO, entry), join(project, entry), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules'), join(project, 'node_modules'));
+    project = realpathSync(project);
+  });
+  const running: Spawned[] = [];
+  afterEach(() => {
+    for (const spawned of running.splice(0)) killLeftovers(spawned);
+    setWritable(project, true);
+  });
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  const run = (entry: string, args: string[], { readOnly }: { readOnly: boolean }) => {
+    if (readOnly) setWritable(project, false);
+    const [command, argv] = readOnly
+      ? unprivileged!(process.execPath, [join(project, 'scripts', 'run.mjs'), entry, ...args])
+      : [process.execPath, [join(project, 'scripts', 'run.mjs'), entry, ...args]];
+    const spawned = spawnCollecting(command, argv, { cwd: project, env: { ...process.env, AUTH_JWT_SECRET: TEST_JWT_SECRET } });
+    running.push(spawned);
+    return spawned.exit.then((exit) => ({ ...exit, stdout: spawned.stdout(), stderr: spawned.stderr() }));
+  };
+  const token = ['--sub', 'alice', '--project', 'proj_1', '--perms', 'keys:read'];
+  const advice = 'is not writable: run npm run build when you build the image (or install)';
+
+  it('without dist/: one line saying why a build was needed and what to do, exit 1', async () => {
+    const result = await run('cli/token', token, { readOnly: true });
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toBe(`Could not build dist/: it is missing or stale (dist/ has not been built yet) and ${project} ${advice}\n`);
+    expect(existsSync(join(project, 'dist'))).toBe(false);
+  });
+
+  it('with a stale dist/: the same line, naming the change and dist/', async () => {
+    expect((await run('cli/token', token, { readOnly: false })).code).toBe(0);
+    appendFileSync(join(project, 'src', 'main.ts'), '// changed\n');
+    const result = await run('cli/token', token, { readOnly: true });
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toBe(`Could not build dist/: it is missing or stale (the sources changed since dist/ was built) and ${join(project, 'dist')} ${advice}\n`);
+  });
+
+  it('an image shipping dist/ and src/ but not tsconfig.json nor events/ runs dist/ as built', async () => {
+    expect((await run('cli/token', token, { readOnly: false })).code).toBe(0);
+    renameSync(join(project, 'tsconfig.json'), join(base, 'tsconfig.json'));
+    renameSync(join(project, 'events'), join(base, 'events'));
+    try {
+      const result = await run('cli/token', token, { readOnly: true });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+      expect(result.stderr).toBe('Running dist/ as built: events, tsconfig.json are missing here, so these sources cannot rebuild it.\n');
+    } finally {
+      setWritable(project, true);
+      renameSync(join(base, 'tsconfig.json'), join(project, 'tsconfig.json'));
+      renameSync(join(base, 'events'), join(project, 'events'));
+    }
   });
 });
