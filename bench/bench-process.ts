@@ -81,3 +81,16 @@ export function writeSection(title: string, section: string): void {
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
+
+/** What one run of the load generator measured (bench/load-generator.ts). */
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  total: number;
+  errors: number;
+  non2xx: number;
+  /** Epoch ms the load began and ended (in the load generator's process). */
+  startedAt: number;
+  endedAt: number;
+}

@@ -12,19 +12,12 @@ import { PERMISSIONS } from '../src/auth/principal';
 import { signToken } from '../src/auth/sign-token';
 import { generateApiKey } from '../src/commands/api-key-commands';
 import { openDatabase } from '../src/store/database';
-import { fmt, JWT_SECRET, log, machineLine, pct, stop, waitForLine } from './bench-process';
+import { fmt, JWT_SECRET, type LoadResult, log, machineLine, pct, stop, waitForLine } from './bench-process';
 
 export const LOGGING_SECTION_TITLE = 'Access log and /metrics cost';
 
-/** The part of bench/run.ts's load result this section reads. */
-interface LoadFigures {
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  total: number;
-  errors: number;
-  non2xx: number;
-}
+/** The part of the load result this section reads. */
+type LoadFigures = Omit<LoadResult, 'startedAt' | 'endedAt'>;
 
 type Load = (url: string, bodies: string[], options?: { connections?: number; seconds?: number; token?: string }) => Promise<LoadFigures>;
 

@@ -17,7 +17,7 @@ import { chainHash } from '../src/store/event-chain';
 import { UsageBooks } from '../src/usage/usage-books';
 import { DEFAULT_USAGE_RETENTION } from '../src/usage/usage-books-state';
 import { ceilTo, HOUR_MS, MINUTE_MS } from '../src/usage/usage-periods';
-import { fmt, JWT_SECRET, log, machineLine, mb, pct, sqliteFileBytes, sqliteUsedBytes, startServiceOn, stop, waitForLine, writeSection } from './bench-process';
+import { fmt, JWT_SECRET, type LoadResult, log, machineLine, mb, pct, sqliteFileBytes, sqliteUsedBytes, startServiceOn, stop, waitForLine, writeSection } from './bench-process';
 import { LOGGING_SECTION_TITLE, loggingCost } from './logging-cost';
 import { USAGE_SECTION_TITLE, usageSimulation } from './usage-simulation';
 
@@ -39,18 +39,6 @@ const work = mkdtempSync(join(tmpdir(), 'apikeys-bench-'));
 const dbFile = join(work, 'bench.db');
 const rows: { metric: string; service: string; floor: string; ratio: string; target: string }[] = [];
 const notes: string[] = [];
-
-interface LoadResult {
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  total: number;
-  errors: number;
-  non2xx: number;
-  /** Epoch ms the load began and ended (in the load generator's process). */
-  startedAt: number;
-  endedAt: number;
-}
 
 function startService(env: Record<string, string>, databaseUrl = dbFile): Promise<{ url: string; child: ChildProcess }> {
   return startServiceOn(databaseUrl, env);

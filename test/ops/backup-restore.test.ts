@@ -14,6 +14,7 @@ import { UsageBooks } from '../../src/usage/usage-books';
 import { changeKey, generateKey, verify } from '../support/api-key-operations';
 import { bulkHistory } from '../support/bulk-history';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { asUnprivileged } from '../support/unprivileged';
 
 const execFileAsync = promisify(execFile);
 
@@ -29,15 +30,6 @@ function cli(script: string, args: string[], databaseUrl: string) {
 }
 
 /** The command and arguments that run a command as a user who cannot write a read-only file: `nobody` when the tests run as root (chmod does not stop root); null when that cannot be done. */
-function asUnprivileged(): ((command: string, args: string[]) => [string, string[]]) | null {
-  if (process.getuid?.() !== 0) return (command, args) => [command, args];
-  try {
-    execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'true']);
-  } catch {
-    return null;
-  }
-  return (command, args) => ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', command, ...args]];
-}
 const unprivileged = asUnprivileged();
 if (!unprivileged) console.warn('backup-restore: running as root without a working setpriv: verify-log on a read-only copy is skipped');
 
@@ -267,14 +259,9 @@ describe('backup and restore on SQLite, while the server writes', () => {
   it('verify-log fails a copy whose log was altered, and a head the log does not hold', async () => {
     const tampered = join(dir, 'tampered.db');
     copyFileSync(backup, tampered);
-    const db = await openDatabase(tampered, { migrate: false });
-    const victim = await db.selectFrom('events').select(['position', 'data']).where('type', '=', 'KeyDeactivated').orderBy('position', 'desc').executeTakeFirstOrThrow();
-    await db
-      .updateTable('events')
-      .set({ data: victim.data.replace('"keyId"', '"keyId" ') })
-      .where('position', '=', victim.position)
-      .execute();
-    await db.destroy();
+    const victim = await alterEvent(tampered, (db) =>
+      db.selectFrom('events').select(['position', 'data']).where('type', '=', 'KeyDeactivated').orderBy('position', 'desc').executeTakeFirstOrThrow(),
+    );
     const broken = await cli('verify-log', ['--expect-head-file', `${backup}.head.json`], tampered);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain(`Log BROKEN at position ${victim.position}`);
@@ -306,14 +293,7 @@ describe('backup and restore on SQLite, while the server writes', () => {
   it('a database whose log is broken is not backed up: nothing is left under the name, nor beside it', async () => {
     const source = join(dir, 'broken-source.db');
     copyFileSync(backup, source);
-    const db = await openDatabase(source, { migrate: false });
-    const victim = await db.selectFrom('events').select(['position', 'data']).orderBy('position').limit(1).offset(5).executeTakeFirstOrThrow();
-    await db
-      .updateTable('events')
-      .set({ data: victim.data.replace('"keyId"', '"keyId" ') })
-      .where('position', '=', victim.position)
-      .execute();
-    await db.destroy();
+    const victim = await alterEvent(source, (db) => db.selectFrom('events').select(['position', 'data']).orderBy('position').limit(1).offset(5).executeTakeFirstOrThrow());
     const target = join(dir, 'out', 'copy.db');
     execFileSync('mkdir', ['-p', join(dir, 'out')]);
     const refused = await cli('backup', [target], source);
@@ -507,3 +487,16 @@ describe.skipIf(!postgresUrl || !tools)('backup and restore on PostgreSQL with p
     expect(grown.stdout).toMatch(new RegExp(`Expected head found: position ${head.position}, hash ${head.hash} \\(the log goes on to position \\d+\\)`));
   });
 });
+
+/** Alters one event of a SQLite file in place, as someone with write access could: its hash no longer matches. */
+async function alterEvent(file: string, choose: (db: Db) => Promise<{ position: number; data: string }>) {
+  const db = await openDatabase(file, { migrate: false });
+  const victim = await choose(db);
+  await db
+    .updateTable('events')
+    .set({ data: victim.data.replace('"keyId"', '"keyId" ') })
+    .where('position', '=', victim.position)
+    .execute();
+  await db.destroy();
+  return victim;
+}

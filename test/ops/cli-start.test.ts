@@ -21,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_SECRET } from '../support/test-server';
+import { asUnprivileged } from '../support/unprivileged';
 import { descendants, isRunning, killLeftovers, REPO, type Spawned, spawnCollecting, waitForUrl } from './npm-process';
 
 describe('`npm run token`', () => {
@@ -196,15 +197,6 @@ console.log('not stopped');`;
 });
 
 /** Runs a command as a user who cannot write the project: `nobody` when the tests run as root (chmod does not stop root). */
-function asUnprivileged(): ((command: string, args: string[]) => [string, string[]]) | null {
-  if (process.getuid?.() !== 0) return (command, args) => [command, args];
-  try {
-    execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'true']);
-  } catch {
-    return null;
-  }
-  return (command, args) => ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', command, ...args]];
-}
 const unprivileged = asUnprivileged();
 if (!unprivileged) console.warn('cli-start: running as root without a working setpriv: the read-only install tests are skipped');
 
