@@ -25,6 +25,8 @@ export function databaseUrlProblem(databaseUrl: string): string | null {
   const accepted = `; accepted: ${DATABASE_URL_FORMS}`;
   if (databaseUrl.trim() === '') return `is empty${accepted}`;
   const shown = JSON.stringify(maskUrl(databaseUrl));
+  // " postgres://…" would be taken for a SQLite file named so, and printed whole as its path.
+  if (databaseUrl !== databaseUrl.trim()) return `${shown} has spaces or line breaks at its start or end${accepted}`;
   if (isPostgresUrl(databaseUrl)) {
     let url: URL;
     try {
@@ -48,5 +50,8 @@ export function databaseUrlProblem(databaseUrl: string): string | null {
     return `${shown} is not a database this service can use (${scheme}:)${postgresTypo}${accepted}`;
   }
   if (scheme && databaseUrl.replace(/^(sqlite|file):(\/\/)?/i, '') === '') return `${shown} names no file${accepted}`;
+  // "postgres//u:pw@h/db" (a colon missing) has no scheme, so it would be a SQLite path, printed whole.
+  if (!scheme && (/^postgres/i.test(databaseUrl) || /\/\/[^/]*@/.test(databaseUrl)))
+    return `${shown} looks like a URL whose scheme is mistyped (PostgreSQL URLs start with postgres://)${accepted}`;
   return null;
 }

@@ -13,7 +13,9 @@
 export function maskUrl(value: string): string {
   // Two letters at least: "C:\data\apikeys.db" is a Windows path, not a URL.
   const scheme = /^\s*[a-z][a-z0-9+.-]+:\/*/i.exec(value)?.[0];
-  if (scheme === undefined) return value;
+  // No scheme (a path, or a URL whose scheme is mistyped, "postgres//u:pw@h/db"): whatever
+  // follows a "//" up to its last @ may still be user information.
+  if (scheme === undefined) return value.replace(/(\/\/)([^/]*)@/, (_match, slashes: string, userInfo: string) => `${slashes}${maskUserInfo(userInfo, true)}@`);
   let rest = value.slice(scheme.length);
   const at = rest.lastIndexOf('@');
   if (at >= 0) rest = `${maskUserInfo(rest.slice(0, at), scheme.endsWith('//'))}${rest.slice(at)}`;

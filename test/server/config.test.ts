@@ -154,6 +154,11 @@ describe('DATABASE_URL', () => {
     'postgres://u:123?s3cretPW@h/db',
     'postgres://u:123#s3cretPW@h/db',
     'postgres://app:s3cretPW@db:notaport/apikeys',
+    // Not URLs at all, so they would have been SQLite paths, printed whole as the file's name.
+    'postgres//app:s3cretPW@db/apikeys',
+    ' postgres://app:s3cretPW@db/apikeys',
+    'postgres://app:s3cretPW@db/apikeys\n',
+    './data//app:s3cretPW@db.db',
   ];
 
   it.each(UNPARSED_PASSWORDS)('%s is refused without showing the password', (url) => {
@@ -211,6 +216,7 @@ describe('maskUrl: the one way a database URL is printed', () => {
     ' postgres://app:s3cretPW@db/apikeys',
     'mysql://root:s3cretPW@h/db',
     'app:s3cretPW@db/apikeys',
+    'postgres//app:s3cretPW@db/apikeys',
   ])('%s prints without its password', (url) => {
     expect(maskUrl(url)).not.toContain('s3cretPW');
   });
