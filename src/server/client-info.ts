@@ -21,13 +21,16 @@ export function clientInfoOf(req: IncomingMessage, trustedProxies: number | bool
 
 /**
  * The client's address for a decision that trusts it (the /metrics loopback rule).
- * Like clientInfoOf, except that behind trusted proxies an X-Forwarded-For without
- * the entry our proxy writes gives null, not the socket's address: that address is
- * the proxy's own, loopback on the usual set-up, and would let anyone through it.
+ * Behind trusted proxies, a request that carries X-Forwarded-For came through them:
+ * its client is the entry our proxy wrote, or null when that entry is missing (the
+ * socket's address is the proxy's own, loopback on the usual set-up, and would let
+ * anyone through). A request without the header did not come through a proxy that
+ * writes it (TRUST_PROXY says ours do): a scraper on this machine, judged by its socket.
  */
 export function verifiedClientAddress(req: IncomingMessage, trustedProxies: number | boolean): string | null {
   const hops = hopsOf(trustedProxies);
-  return hops === 0 ? (req.socket.remoteAddress ?? null) : forwardedClient(req, hops);
+  if (hops === 0 || req.headers['x-forwarded-for'] === undefined) return req.socket.remoteAddress ?? null;
+  return forwardedClient(req, hops);
 }
 
 function hopsOf(trustedProxies: number | boolean): number {
