@@ -7,7 +7,7 @@ import { createMetricsEndpoint } from '../metrics/metrics-endpoint';
 import { observeServiceParts } from '../metrics/observe-parts';
 import { ServerMetrics } from '../metrics/server-metrics';
 import { type Db, openDatabase } from '../store/database';
-import { pendingMigrations } from '../store/migrations';
+import { MIGRATION_NEEDED_TO_START, pendingMigrations } from '../store/migrations';
 import type { UsageRetention } from '../usage/usage-books-state';
 import { clientInfoOf, verifiedClientAddress } from './client-info';
 import { listenHttp } from './http-listener';
@@ -105,14 +105,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 async function compose(options: ServerOptions, logger: Logger, db: Db, opened: (() => Promise<unknown> | unknown)[]): Promise<RunningServer> {
-  // Without this, a database nobody migrated fails on its first missing table, with that table's name.
+  // With MIGRATE_ON_START=false the operator migrates (a job, npm run migrate). A database older
+  // than what starting reads cannot serve at all: one line saying so, not the first missing table's
+  // name. Newer migrations pending: start, and /ready answers 503 naming them until they are applied,
+  // so instances of a new release wait, out of rotation, for the migration job instead of crash-looping.
   if (options.migrateOnStart === false) {
     const pending = await pendingMigrations(db);
-    if (pending.length > 0) {
+    if (pending.includes(MIGRATION_NEEDED_TO_START)) {
       throw new StartFailure(
         `the database lacks migrations ${pending.join(', ')} and MIGRATE_ON_START is false: run npm run migrate first (same DATABASE_URL), or start with MIGRATE_ON_START=true`,
       );
     }
+    if (pending.length > 0) logger.warn({ pending }, 'migrations pending: not ready (see /ready) until npm run migrate applies them');
   }
   const production = options.production ?? false;
   const authenticate = createAuthenticator(options.auth);

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database';
-import { pendingMigrations } from '../../src/store/migrations';
-import { TEST_JWT_SECRET } from '../support/test-server';
+import { migrateToLatest, pendingMigrations } from '../../src/store/migrations';
+import { startTestServer, TEST_JWT_SECRET } from '../support/test-server';
 
 // With MIGRATE_ON_START=false the operator migrates; a server pointed at a database nobody
 // migrated must say so in one line, not fail on the first missing table by its name.
@@ -47,5 +47,30 @@ describe('a server started with MIGRATE_ON_START=false on a database that lacks 
     const { code, stderr } = await start(file);
     expect(stderr).toContain('GraphQL endpoint:');
     expect(code).toBe(0);
+  });
+
+  it('with only newer migrations pending, starts out of rotation: /ready names them until they are applied', async () => {
+    const file = join(dir, 'older.db');
+    const db = await openDatabase(file, { migrate: false });
+    await migrateToLatest(db, '0004_server_secrets');
+    const server = await startTestServer({ databaseUrl: file, migrateOnStart: false });
+    try {
+      const before = await fetch(`${server.url}/ready`);
+      expect(before.status).toBe(503);
+      expect((await before.json()).problems).toEqual([expect.stringMatching(/^migrations not applied: 0005_usage_log \(run npm run migrate\)$/)]);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+
+      await migrateToLatest(db);
+      const deadline = Date.now() + 15_000;
+      let after = await fetch(`${server.url}/ready`);
+      while (after.status !== 200 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        after = await fetch(`${server.url}/ready`);
+      }
+      expect(after.status).toBe(200);
+    } finally {
+      await server.close();
+      await db.destroy();
+    }
   });
 });
