@@ -18,7 +18,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { constants } from 'node:os';
+import { constants, hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -219,14 +219,14 @@ function prune(dist, keep) {
 }
 
 /**
- * An exclusive lock file: `<pid> <started at, ms> <nonce>`. Node has no flock(); O_EXCL
+ * An exclusive lock file: `<pid> <started at, ms> <nonce> <host name>`. Node has no flock(); O_EXCL
  * creation is atomic on local disks. The holder refreshes the file's time while it builds
  * and removes it when done, or when stopped by SIGTERM or SIGINT midway. A lock left by a
  * build that died anyway (SIGKILL, out of memory) is taken over: see lockIsAbandoned().
  */
 async function withLock(file, reason, fn) {
   const waitingSince = Date.now();
-  const mine = `${process.pid} ${Date.now()} ${randomBytes(8).toString('hex')}\n`;
+  const mine = `${process.pid} ${Date.now()} ${randomBytes(8).toString('hex')} ${hostname()}\n`;
   let announced = false;
   for (;;) {
     try {
@@ -278,12 +278,12 @@ function readLock(file) {
   try {
     const raw = readFileSync(file, 'utf8');
     const mtimeMs = statSync(file).mtimeMs;
-    const [pid, startedAt] = raw.trim().split(/\s+/);
-    return { raw, pid: Number.parseInt(pid, 10), startedAt: Number(startedAt), mtimeMs };
+    const [pid, startedAt, , host] = raw.trim().split(/\s+/);
+    return { raw, pid: Number.parseInt(pid, 10), startedAt: Number(startedAt), host: host ?? null, mtimeMs };
   } catch (error) {
     if (error.code === 'ENOENT') return null;
     // There but unreadable: counted as held (not taken over), so a waiter waits and in the end says so.
-    return { raw: null, pid: Number.NaN, startedAt: Number.NaN, mtimeMs: Date.now() };
+    return { raw: null, pid: Number.NaN, startedAt: Number.NaN, host: null, mtimeMs: Date.now() };
   }
 }
 
@@ -292,13 +292,17 @@ function readLock(file) {
  * tell: in a fresh container PIDs repeat, so after a killed first-start build the restarted
  * process may get the builder's very pid (and would wait on itself), or another live process may.
  * Hence: our own pid is never a live holder, and a lock not refreshed for LOCK_MAX_AGE_MS
- * is abandoned whoever has its pid now.
+ * is abandoned whoever has its pid now. Pids mean something only on the host that wrote
+ * them: replicas sharing an app folder (a bind mount) often have the same pid in their own
+ * namespaces, so another host's lock is judged by its refreshes alone. A restarted
+ * container keeps its host name, so its own dead build's lock is still taken over at once.
  */
-export function lockIsAbandoned({ pid, startedAt, mtimeMs }, now = Date.now()) {
+export function lockIsAbandoned({ pid, startedAt, host = null, mtimeMs }, now = Date.now(), thisHost = hostname()) {
   const lastSign = Math.max(Number.isFinite(startedAt) ? startedAt : 0, mtimeMs);
   if (Number.isNaN(pid)) return now - lastSign > 10_000; // created but the pid not yet written: alive unless this lasts
-  if (pid === process.pid) return true;
   if (now - lastSign > LOCK_MAX_AGE_MS) return true;
+  if (host !== null && host !== thisHost) return false;
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return false;

@@ -160,6 +160,22 @@ console.log('built: ' + (await ensureBuilt(${JSON.stringify(project)})));`;
     expect(existsSync(lock)).toBe(false);
   }, 30_000);
 
+  it('judges another host’s lock by its refreshes alone: replicas sharing an app folder have the same pids', async () => {
+    const script = `import { hostname } from 'node:os';
+const { lockIsAbandoned } = await import(${JSON.stringify(pathToFileURL(join(project, 'scripts', 'build.mjs')).href)});
+const now = Date.now();
+const lock = (host, at) => ({ pid: process.pid, startedAt: at, host, mtimeMs: at });
+console.log(JSON.stringify({
+  otherHostFresh: lockIsAbandoned(lock('another-replica', now)),
+  otherHostSilent: lockIsAbandoned(lock('another-replica', now - 120_000)),
+  thisHostFresh: lockIsAbandoned(lock(hostname(), now)),
+}));`;
+    const spawned = spawnCollecting(process.execPath, ['--input-type=module', '-e', script], { cwd: project, env: process.env });
+    running.push(spawned);
+    expect(await spawned.exit).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(spawned.stdout())).toEqual({ otherHostFresh: false, otherHostSilent: true, thisHostFresh: true });
+  }, 30_000);
+
   it('a build stopped by SIGTERM leaves no lock behind', async () => {
     const lock = join(project, 'dist', '.build.lock');
     appendFileSync(join(project, 'src', 'cli', 'hello.ts'), '// changed before a stop\n');
