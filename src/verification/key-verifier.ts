@@ -78,8 +78,12 @@ export class KeyVerifier {
     try {
       judged = await this.judge(secret, principal);
     } catch (error) {
-      // The fast path hands every failure to the general path, which answers it: counted there, once.
-      if (path === 'graphql') this.observer?.verified('UNAVAILABLE', path, (performance.now() - started) / 1000);
+      // Only a cache miss reads, so only a miss fails. The fast path hands every failure to the
+      // general path, which answers it: counted there, once.
+      if (path === 'graphql') {
+        this.observer?.cacheMiss();
+        this.observer?.verified('UNAVAILABLE', path, (performance.now() - started) / 1000);
+      }
       throw error;
     }
     return this.count(judged, principal, path, started, canAnswer);

@@ -137,6 +137,8 @@ describe('GET /metrics', () => {
     // The fast path tried first and handed the failure to GraphQL, which answered it: one count, not two.
     expect(delta({ code: 'UNAVAILABLE', path: 'graphql' })).toBe(1);
     expect(delta({})).toBe(1);
+    // It was a cache miss that could not be read: counted as one, so a miss-rate alert sees an outage too.
+    expect(sampleSum(after, 'apikeys_key_cache_misses_total') - sampleSum(before, 'apikeys_key_cache_misses_total')).toBe(1);
     expect(sampleSum(after, 'apikeys_http_request_duration_seconds_count', { route: '/graphql', status: '503' })).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 600)); // the verifier's back-off after a failed read
   });
