@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import pino from 'pino';
 import { z } from 'zod';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../auth/authenticate';
+import { ACCESS_LOG_MODES, type AccessLogMode } from '../server/request-record';
 import { databaseUrlProblem } from './database-url';
 
 // Every environment variable the service and its CLIs read, declared once: how it
@@ -74,6 +75,13 @@ function logLevel(raw: string): string {
   const value = raw.trim().toLowerCase();
   if (!LOG_LEVELS.includes(value)) throw new Refused(`must be one of ${LOG_LEVELS.join(', ')}, not ${shown(raw)}`);
   return value;
+}
+
+function accessLogMode(raw: string): AccessLogMode {
+  const value = raw.trim().toLowerCase();
+  const mode = ACCESS_LOG_MODES.find((candidate) => candidate === value);
+  if (!mode) throw new Refused(`must be one of ${ACCESS_LOG_MODES.join(', ')}, not ${shown(raw)}`);
+  return mode;
 }
 
 const NODE_ENVS = ['production', 'development', 'test'];
@@ -207,6 +215,11 @@ export const envSchema = z.object({
   }),
   MIGRATE_ON_START: setting(boolean, true, { default: '`true`', description: 'apply migrations when the server starts; else `npm run migrate`' }),
   LOG_LEVEL: setting(logLevel, 'info', { default: '`info`', description: `pino level (${LOG_LEVELS.join(', ')}); logs are JSON lines on stdout, and stdout carries nothing else` }),
+  ACCESS_LOG: setting(accessLogMode, 'all' as AccessLogMode, {
+    default: '`all`',
+    description:
+      'which requests get an access-log line (at `info`): `all`; `except-verifications` (none for verifications answered 2xx, nearly all the volume at gateway rates; failed ones and every other request still logged); `off`. `/metrics` counts every request either way',
+  }),
   NODE_ENV: setting(nodeEnv, undefined as string | undefined, {
     default: '',
     description: '`production` requires authentication settings, turns GraphiQL and suggestions off; else `development` or `test` (anything else is refused)',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { AuthConfig } from '../auth/authenticate';
 import { loadOrCreateDevelopmentSecret } from '../auth/development-secret';
+import type { AccessLogMode } from '../server/request-record';
 import type { UsageRetention } from '../usage/usage-books-state';
 import { isPostgresUrl, sqliteFileFromUrl } from './database-url';
 import { envSchema } from './env-schema';
@@ -16,6 +17,8 @@ export interface ServerConfig {
   host: string;
   databaseUrl: string;
   logLevel: string;
+  /** Which requests get an access-log line (ACCESS_LOG). */
+  accessLog: AccessLogMode;
   production: boolean;
   auth: AuthConfig;
   /**
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     host: settings.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     databaseUrl: settings.DATABASE_URL,
     logLevel: settings.LOG_LEVEL,
+    accessLog: settings.ACCESS_LOG,
     production,
     auth,
     trustProxy: settings.TRUST_PROXY,

@@ -13,6 +13,7 @@ import { clientInfoOf, verifiedClientAddress } from './client-info';
 import { listenHttp } from './http-listener';
 import { answerLiveness, createReadiness } from './readiness';
 import { createRequestHandler } from './request-handler';
+import type { AccessLogMode } from './request-record';
 import { wireServiceParts } from './service-parts';
 import { createVerifyFastPath } from './verify-fast-path';
 import { createYogaApp } from './yoga-app';
@@ -63,6 +64,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** GET /metrics then needs Authorization: Bearer <metricsToken>; unset, it answers loopback clients only. */
   metricsToken?: string;
+  /** Which requests get an access-log line at info (default all; see request-record.ts). */
+  accessLog?: AccessLogMode;
 }
 
 export interface RunningServer {
@@ -146,6 +149,7 @@ async function compose(options: ServerOptions, logger: Logger, db: Db, opened: (
   const handle = createRequestHandler({
     logger,
     metrics,
+    accessLog: options.accessLog,
     authenticate,
     fastPath,
     onFastPathAnswer: () => fastPathAnswers++,

@@ -6,12 +6,14 @@ import type { ServerMetrics } from '../metrics/server-metrics';
 import { sendError } from './http-responses';
 import { IncompleteBodyError, readBody, rejectUnboundedBody } from './request-body';
 import { requestIdOf } from './request-id';
-import { finishRecordOnClose, type RequestRecord, startRecord } from './request-record';
+import { type AccessLogMode, finishRecordOnClose, type RequestRecord, startRecord } from './request-record';
 
 export interface RequestHandlerDeps {
   logger: Logger;
   /** Request durations (null: none kept). */
   metrics?: ServerMetrics | null;
+  /** Which requests get an access-log line (default all). */
+  accessLog?: AccessLogMode;
   authenticate: Authenticate;
   /** Answers a plain verification and gives true, or gives false without touching the response. */
   fastPath: ((req: IncomingMessage, res: ServerResponse, body: Buffer, record: RequestRecord) => boolean | Promise<boolean>) | null;
@@ -33,7 +35,7 @@ export interface RequestHandlerDeps {
  * leaves one access-log line and one duration sample when it ends (request-record.ts).
  */
 export function createRequestHandler(deps: RequestHandlerDeps) {
-  const observers = { logger: deps.logger, metrics: deps.metrics ?? null };
+  const observers = { logger: deps.logger, metrics: deps.metrics ?? null, accessLog: deps.accessLog };
   return (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);

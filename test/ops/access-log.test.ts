@@ -206,3 +206,35 @@ describe('the access log at debug level', () => {
     }
   });
 });
+
+describe('ACCESS_LOG=except-verifications', () => {
+  let server: TestServer;
+  const log = capturingLogger('info');
+  beforeAll(async () => {
+    server = await startTestServer({ logger: log.logger, actor: 'gateway', accessLog: 'except-verifications' });
+  });
+  afterAll(() => server?.close());
+
+  it('writes no line for a verification answered 2xx, on either path, and still one for everything else', async () => {
+    const { secret } = await generateKey(server, { projectId: 'proj_quiet' });
+    const idsOf = (...responses: Response[]) => responses.map((response) => response.headers.get('x-request-id'));
+    const fast = await server.post({ query: VERIFY, variables: { secret } });
+    const general = await server.post({ query: VERIFY_NAMED_GENERAL, variables: { secret }, operationName: 'Gate' });
+    const unknown = await server.post({ query: VERIFY, variables: { secret: 'not a key' } });
+    expect([fast.status, general.status, unknown.status]).toEqual([200, 200, 200]);
+    expect(server.fastPathAnswers).toBeGreaterThan(0);
+    // Logged: a verification refused before it is answered, and a management request.
+    const refused = await server.post({ query: VERIFY, variables: { secret } }, { token: 'not-a-token' });
+    expect(refused.status).toBe(401);
+    const list = await server.post({ query: '{ project(id: "proj_quiet") { apiKeys(first: 5) { edges { node { id } } } } }' });
+    const [refusedId, listId] = idsOf(refused, list);
+    await until(() => log.lines.some((line) => line.requestId === listId));
+    await until(() => log.lines.some((line) => line.requestId === refusedId));
+    const logged = new Set(log.lines.filter((line) => line.msg === 'request').map((line) => line.requestId));
+    for (const id of idsOf(fast, general, unknown)) expect(logged.has(id)).toBe(false);
+    // The generation before them was logged too: one line per request that is not a verification answered 2xx.
+    expect(log.lines.filter((line) => line.msg === 'request' && line.rootFields?.[0] === 'generateApiKey')).toHaveLength(1);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/apikeys_verifications_total\{code="VALID",path="fast"\} [1-9]/);
+  });
+});

@@ -138,6 +138,12 @@ describe('DATABASE_URL', () => {
     },
   );
 
+  it('ACCESS_LOG takes all, except-verifications or off, and refuses anything else', () => {
+    expect(loadConfig({}).accessLog).toBe('all');
+    expect(loadConfig({ ACCESS_LOG: 'Except-Verifications' }).accessLog).toBe('except-verifications');
+    expect(() => loadConfig({ ACCESS_LOG: 'verbose' })).toThrow(/^ACCESS_LOG must be one of all, except-verifications, off, not "verbose"$/);
+  });
+
   it('refuses a ?schema= that is not a plain lowercase name', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db?schema=Bad-Name' })).toThrow(/^DATABASE_URL .*schema=Bad-Name: a schema name must be lowercase/);
   });
