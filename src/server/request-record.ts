@@ -49,6 +49,12 @@ export function startRecord(req: IncomingMessage, requestId: string): RequestRec
  * (POST http://user:password@host/graphql) must not put its user information in the log.
  */
 function pathOf(url = '/'): string {
+  // The usual origin-form target ("/graphql", "/ready?x"): its path is what precedes "?", with no URL
+  // parse on the hot path. Anything unusual (absolute form, //, dot segments, escapes) goes to the parser.
+  if (url.startsWith('/') && !url.startsWith('//') && !/[\\%#]|\/\.{1,2}(\/|\?|$)/.test(url)) {
+    const query = url.indexOf('?');
+    return query === -1 ? url : url.slice(0, query);
+  }
   try {
     return new URL(url, 'http://localhost').pathname;
   } catch {

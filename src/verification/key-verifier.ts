@@ -116,14 +116,14 @@ export class KeyVerifier {
     if (!parseSecret(secret)) return { result: MALFORMED, cache: null, at: 0 };
     const hash = hashSecret(secret);
     const cached = this.cache.get(hash);
-    if (cached && this.mayVerify(principal, cached)) return { ...this.decide(cached, principal), cache: 'hit' };
-    return { ...this.decide(await this.load(hash), principal), cache: 'miss' };
+    if (cached && this.mayVerify(principal, cached)) return this.decide(cached, principal, 'hit');
+    return this.decide(await this.load(hash), principal, 'miss');
   }
 
   private judgeFromCache(secret: string, principal: Principal): Judged | undefined {
     if (!parseSecret(secret)) return { result: MALFORMED, cache: null, at: 0 };
     const key = this.cache.get(hashSecret(secret));
-    return key && this.mayVerify(principal, key) ? { ...this.decide(key, principal), cache: 'hit' } : undefined;
+    return key && this.mayVerify(principal, key) ? this.decide(key, principal, 'hit') : undefined;
   }
 
   /**
@@ -137,13 +137,13 @@ export class KeyVerifier {
   }
 
   /** The answer, and the time it was judged at (the usage record's time); nothing is recorded here. */
-  private decide(key: CachedKey | null, principal: Principal): { result: VerificationResult; at: number } {
+  private decide(key: CachedKey | null, principal: Principal, cache: Judged['cache']): Judged {
     // A key of a project the caller may not verify for is, to that caller, no key at all.
-    if (!key || !hasPermission(principal, key.projectId, 'keys:verify')) return { result: NOT_FOUND, at: 0 };
+    if (!key || !hasPermission(principal, key.projectId, 'keys:verify')) return { result: NOT_FOUND, cache, at: 0 };
     const now = this.now();
     // Expiry is a matter of the clock, judged on every verification: a cached key expires on time.
     const outcome = OUTCOME_BY_STATUS[statusAtMs(key.status, key.expiresAtMs, now)];
-    return { result: { valid: outcome === 'VALID', code: outcome, key }, at: now };
+    return { result: { valid: outcome === 'VALID', code: outcome, key }, cache, at: now };
   }
 
   /** Called after every commit: a changed key is read afresh on its next verification. */
