@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey, snapshotTables } from '../support/api-key-operations';
+import { capturingLogger } from '../support/captured-log';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // Everything here is hostile or broken input. Each request must get a clear, typed
@@ -288,18 +289,7 @@ describe('hostile input', () => {
 
 describe('an unexpected failure', () => {
   it('answers "Unexpected error." with HTTP 500, no SQL or stack, and logs the detail on the server', async () => {
-    const logged: string[] = [];
-    const { default: pino } = await import('pino');
-    const { Writable } = await import('node:stream');
-    const logger = pino(
-      { level: 'error' },
-      new Writable({
-        write: (chunk, _enc, done) => {
-          logged.push(String(chunk));
-          done();
-        },
-      }),
-    );
+    const { logger, raw: logged } = capturingLogger('error');
     const server = await startTestServer({ logger });
     try {
       await server.db.schema.dropTable('api_keys').execute(); // the projection vanishes under the server

@@ -1,24 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/secrets/api-key-secret';
 import { changeKey, generateKey, rollKey, snapshotTables, verify } from '../support/api-key-operations';
+import { capturingLogger } from '../support/captured-log';
 import { startTestServer } from '../support/test-server';
 
 describe('a secret is shown once and stored nowhere', () => {
   it('after a full lifecycle, no table row, database file or log line holds the secret; the hash is what is kept', async () => {
-    const logLines: string[] = [];
-    const logger = pino(
-      { level: 'trace' },
-      new Writable({
-        write: (chunk, _enc, done) => {
-          logLines.push(String(chunk));
-          done();
-        },
-      }),
-    );
+    const { logger, raw: logLines } = capturingLogger('trace');
     const server = await startTestServer({ logger });
     try {
       const secrets: string[] = [];

@@ -1,32 +1,14 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
 import { sql } from 'kysely';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../support/api-key-operations';
+import { capturingLogger } from '../support/captured-log';
 import { sseSubscription, until } from '../support/sse-subscription';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // The server's own pino output, captured: one line per request with what an
 // operator needs, and nothing a client sent that could be a secret.
-
-type LogLine = Record<string, any>;
-
-function capturingLogger(level: string) {
-  const lines: LogLine[] = [];
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) {
-        raw.push(line);
-        lines.push(JSON.parse(line));
-      }
-      done();
-    },
-  });
-  return { logger: pino({ level }, sink), lines, raw };
-}
 
 const VERIFY = 'mutation ($secret: String!) { verifyApiKey(input: {secret: $secret}) { valid code } }';
 const VERIFY_NAMED_GENERAL = 'mutation Gate($secret: String!) { verifyApiKey(input: {secret: $secret}) { valid code } } query Unused { __typename }';
