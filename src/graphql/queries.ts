@@ -5,8 +5,14 @@ import { parseGlobalId } from './global-id';
 import { loadVisibleKeyOrFail, permissionOnKey } from './key-access';
 import { ApiKeyRef } from './types/api-key';
 import { loadProject, ProjectRef } from './types/project';
+import { ViewerRef } from './types/viewer';
 
 builder.queryFields((t) => ({
+  viewer: t.field({
+    type: ViewerRef,
+    description: 'The caller: its subject, when its token expires, and the projects it may use (for a project switcher). Any valid token may ask; it needs no permission.',
+    resolve: (_root, _args, ctx) => ctx.principal,
+  }),
   project: t.field({
     type: ProjectRef,
     description: 'A project by the platform’s own id. A project with no keys is simply empty.',

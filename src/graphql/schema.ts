@@ -6,6 +6,7 @@ import './types/audit-event';
 import './types/project';
 import './types/audit-integrity';
 import './types/usage';
+import './types/viewer';
 import './queries';
 import './subscriptions';
 import './mutations/generate-api-key';
