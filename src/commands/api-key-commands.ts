@@ -24,39 +24,52 @@ export async function generateApiKey(ctx: CommandContext, input: GenerateApiKeyI
 
 export type KeyChange = 'DeactivateKey' | 'ReactivateKey' | 'DeleteKey';
 
-export async function changeApiKey(ctx: CommandContext, type: KeyChange, keyId: string, input: { reason?: string | null }) {
-  const { reason } = parseInput(changeKeyInput, input);
-  await handleKeyCommand(ctx, { type, keyId, reason, at: ctx.now().getTime() });
+export interface ChangeApiKeyInput {
+  reason?: string | null;
+  /** The key's version the caller last saw; absent or null acts on the key as it is. */
+  expectedVersion?: number | null;
+}
+
+export async function changeApiKey(ctx: CommandContext, type: KeyChange, keyId: string, input: ChangeApiKeyInput) {
+  const { reason, expectedVersion } = parseInput(changeKeyInput, input);
+  await handleKeyCommand(ctx, { type, keyId, reason, at: ctx.now().getTime() }, { expectedVersion });
 }
 
 export interface RollApiKeyInput {
   gracePeriodSeconds: number;
   expiresAt?: Date | null;
   reason?: string | null;
+  /** The key's version the caller last saw; absent or null acts on the key as it is. */
+  expectedVersion?: number | null;
 }
 
 /** Replaces a key by a successor; the successor's secret exists only in this return value. */
 export async function rollApiKey(ctx: CommandContext, keyId: string, input: RollApiKeyInput) {
   const now = ctx.now();
-  const { gracePeriodSeconds, expiresAt, reason } = parseInput(rollKeyInput, input);
+  const { gracePeriodSeconds, expiresAt, reason, expectedVersion } = parseInput(rollKeyInput, input);
   const successorExpiresAt = checkExpiry(expiresAt, now);
   const successorId = randomUUID();
   let secret = '';
-  await handleKeyCommandFor(ctx, keyId, (state) => {
-    if (!state.exists) throw new NotFoundError('ApiKey', keyId);
-    const generated = generateSecret(state.environment);
-    secret = generated.secret;
-    return {
-      type: 'RollKey',
-      keyId,
-      successorId,
-      secretHash: generated.secretHash,
-      maskedKey: generated.maskedKey,
-      gracePeriodSeconds,
-      successorExpiresAt,
-      reason,
-      at: now.getTime(),
-    };
-  });
+  await handleKeyCommandFor(
+    ctx,
+    keyId,
+    (state) => {
+      if (!state.exists) throw new NotFoundError('ApiKey', keyId);
+      const generated = generateSecret(state.environment);
+      secret = generated.secret;
+      return {
+        type: 'RollKey',
+        keyId,
+        successorId,
+        secretHash: generated.secretHash,
+        maskedKey: generated.maskedKey,
+        gracePeriodSeconds,
+        successorExpiresAt,
+        reason,
+        at: now.getTime(),
+      };
+    },
+    { expectedVersion },
+  );
   return { keyId: successorId, secret };
 }

@@ -35,8 +35,20 @@ export const environment = z.string().regex(ENVIRONMENT_PATTERN, 'environment mu
 export const MAX_KEY_LIFETIME_DAYS = 3650;
 export const MAX_GRACE_PERIOD_SECONDS = 30 * 24 * 3600;
 
+/** GraphQL's Int: a larger number can only come from a caller of the command itself. */
+export const MAX_EXPECTED_VERSION = 2 ** 31 - 1;
+
+/** The key's version the caller last saw; absent or null means act on the key as it is. */
+export const expectedVersion = z
+  .number()
+  .int('expectedVersion must be a whole number')
+  .min(0, 'expectedVersion must not be negative')
+  .max(MAX_EXPECTED_VERSION, `expectedVersion must be at most ${MAX_EXPECTED_VERSION}`)
+  .nullish()
+  .transform((value) => value ?? null);
+
 export const generateKeyInput = z.object({ projectId, name: keyName, environment, expiresAt: z.date().nullish() });
-export const changeKeyInput = z.object({ reason });
+export const changeKeyInput = z.object({ reason, expectedVersion });
 export const rollKeyInput = z.object({
   gracePeriodSeconds: z
     .number()
@@ -45,6 +57,7 @@ export const rollKeyInput = z.object({
     .max(MAX_GRACE_PERIOD_SECONDS, `gracePeriodSeconds must be at most ${MAX_GRACE_PERIOD_SECONDS} (30 days)`),
   expiresAt: z.date().nullish(),
   reason,
+  expectedVersion,
 });
 
 /**

@@ -42,14 +42,23 @@ export class ValidationError extends DomainError {
   }
 }
 
-/** Someone else changed the key between our read and our write; re-read and try again. */
+/**
+ * Someone else changed the key between our read and our write, or since the
+ * version the caller last saw; re-read and try again. The current version is
+ * known when a caller's expectedVersion was checked against the stream.
+ */
 export class ConflictError extends DomainError {
   readonly code = 'CONFLICT';
   constructor(
     readonly streamId: string,
     readonly expectedVersion: number,
+    readonly currentVersion: number | null = null,
   ) {
-    super(`The key was changed by another request (expected version ${expectedVersion}); reload it and try again`);
+    super(
+      currentVersion === null
+        ? `The key was changed by another request (expected version ${expectedVersion}); reload it and try again`
+        : `The key was changed by another request since version ${expectedVersion} (now version ${currentVersion}); reload it and try again.`,
+    );
     this.name = 'ConflictError';
   }
 }

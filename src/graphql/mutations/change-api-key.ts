@@ -7,6 +7,10 @@ import { ApiKeyRef } from '../types/api-key';
 import { KEY_CHANGE_ERRORS } from '../types/errors';
 import { KEY_DETAILS_DESCRIPTION, loadKeyAfterWrite } from './load-key-after-write';
 
+/** Shared with rollApiKey's input: every key-changing mutation takes it the same way. */
+export const EXPECTED_VERSION_DESCRIPTION =
+  'The key’s version (ApiKey.version) the caller last saw; when the key has changed since, nothing is written and the answer is a ConflictError. Omit to act on the key as it is.';
+
 // deactivate, reactivate and delete share one input shape and one flow; each
 // still gets its own input, payload and result type, as Relay conventions ask.
 const changes: { field: string; command: KeyChange; description: string }[] = [
@@ -21,6 +25,7 @@ for (const { field, command, description } of changes) {
     fields: (t) => ({
       id: t.id({ required: true }),
       reason: t.string({ description: 'Why; shown in the key’s history and the audit log. At most 500 characters.' }),
+      expectedVersion: t.int({ description: EXPECTED_VERSION_DESCRIPTION }),
     }),
   });
   const Payload = builder.objectRef<{ keyId: string }>(`${typeName}Payload`).implement({

@@ -5,6 +5,7 @@ import { encodeGlobalID, parseGlobalId } from '../global-id';
 import { loadVisibleKeyOrFail, permissionOnKey } from '../key-access';
 import { ApiKeyRef } from '../types/api-key';
 import { KEY_CHANGE_ERRORS } from '../types/errors';
+import { EXPECTED_VERSION_DESCRIPTION } from './change-api-key';
 import { KEY_DETAILS_DESCRIPTION, loadKeyAfterWrite } from './load-key-after-write';
 
 const RollApiKeyInput = builder.inputType('RollApiKeyInput', {
@@ -16,6 +17,7 @@ const RollApiKeyInput = builder.inputType('RollApiKeyInput', {
     }),
     expiresAt: t.field({ type: 'DateTime', description: 'The successor’s own expiry; omit for never.' }),
     reason: t.string({ description: 'Why; shown in the key’s history and the audit log. At most 500 characters.' }),
+    expectedVersion: t.int({ description: EXPECTED_VERSION_DESCRIPTION }),
   }),
 });
 

@@ -43,7 +43,7 @@ builder.objectType(ValidationError, {
 
 builder.objectType(ConflictError, {
   name: 'ConflictError',
-  description: 'Another request changed the key at the same moment; reload it and retry.',
+  description: 'Another request changed the key at the same moment, or since the expectedVersion given; reload it and retry.',
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof ConflictError,
   fields: () => ({}),
