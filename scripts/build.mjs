@@ -22,12 +22,24 @@ import { constants, hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { buildConsole, CONSOLE_SOURCES } from './build-console.mjs';
 
 export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
 // Everything the bundle is made from; node_modules stays out (packages are external, loaded at run time).
 // This file is listed too: a change to the build options must rebuild.
-const SOURCES = ['src', 'events', 'projections', 'package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build.mjs'];
+const SOURCES = [
+  'src',
+  'events',
+  'projections',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'scripts/build.mjs',
+  'scripts/build-console.mjs',
+  'scripts/console-operations.mjs',
+  ...CONSOLE_SOURCES,
+];
 const INFO = 'build-info.json';
 const LOCK = '.build.lock';
 const TMP_PREFIX = '.dist-build-';
@@ -182,8 +194,11 @@ export async function build(root = ROOT, { log = (line) => console.error(line), 
         logLevel: 'warning',
       });
       const files = Object.keys(result.metafile.outputs).map((output) => relative(tmp, join(root, output)).split(sep).join('/'));
-      // Chunks first, then entries: an entry is never in place before what it imports.
-      const ordered = [...files].sort((a, b) => Number(!a.startsWith('chunks/')) - Number(!b.startsWith('chunks/')));
+      files.push(...(await buildConsole(esbuild, root, tmp)));
+      // Chunks and the console's assets first, then entries and the console's page: an entry
+      // is never in place before what it imports.
+      const imported = (file) => file.startsWith('chunks/') || file.startsWith('console/assets/');
+      const ordered = [...files].sort((a, b) => Number(!imported(a)) - Number(!imported(b)));
       for (const file of ordered) {
         mkdirSync(dirname(join(dist, file)), { recursive: true });
         renameSync(join(tmp, file), join(dist, file));

@@ -1,3 +1,5 @@
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { PERMISSIONS } from './auth/principal';
 import { signToken } from './auth/sign-token';
@@ -23,6 +25,12 @@ process.on('uncaughtException', (error, origin) => logger.error({ err: error, or
 const DEMO_PROJECT = 'demo';
 const database = maskUrl(config.databaseUrl);
 
+/** dist/console: beside this file once bundled (dist/main.js), under the package root when run from src/ (npm run dev). */
+function builtConsoleDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return basename(here) === 'dist' ? join(here, 'console') : join(here, '..', 'dist', 'console');
+}
+
 let server: RunningServer;
 let developmentToken: string | undefined;
 try {
@@ -30,7 +38,7 @@ try {
   developmentToken = usesDevelopmentSecret(config)
     ? await signToken(auth.jwtSecret!, { sub: 'developer', perms: { [DEMO_PROJECT]: PERMISSIONS.filter((permission) => permission !== 'operator') }, expiresIn: 7 * 24 * 3600 })
     : undefined;
-  server = await startServer({ ...config, auth, logger, graphiqlToken: developmentToken });
+  server = await startServer({ ...config, auth, logger, graphiqlToken: developmentToken, consoleDir: builtConsoleDir() });
 } catch (error) {
   // A busy port, an unreachable database, an unwritable data folder…: one line that
   // says which and what to do, and a non-zero exit a process manager sees.
@@ -62,6 +70,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 logger.info({ url: `${server.url}/graphql`, database, production: config.production, instance: config.instanceId }, 'API key service listening');
 // For people and for scripts that start the server on PORT=0 (they read these lines from stderr).
 console.error(`GraphQL endpoint: ${server.url}/graphql`);
+console.error(`API Keys console: ${server.url}/`);
 if (developmentToken) {
   console.error(`Development token: a bearer token with every permission on project "${DEMO_PROJECT}", valid 7 days (send it as Authorization: Bearer <token>):`);
   console.error(`TOKEN=${developmentToken}`);

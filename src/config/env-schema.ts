@@ -298,6 +298,16 @@ export const envSchema = z.object({
     },
     { emptyIsUnset: true },
   ),
+  CONSOLE_EMBED_ORIGINS: setting(
+    corsOrigins,
+    [] as string[],
+    {
+      default: '(none)',
+      description:
+        "comma-separated origins whose pages may embed the API Keys console in a frame and hand it their users' tokens (README, *Embedding the console*); same form as `CORS_ORIGINS`. Empty: no page may frame it",
+    },
+    { emptyIsUnset: true },
+  ),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -40,6 +40,8 @@ export interface ServerConfig {
   feedPollMs: number;
   /** Origins whose browser pages may call the API (CORS_ORIGINS); empty: none, no CORS headers at all. */
   corsOrigins: string[];
+  /** Origins whose pages may frame the console and post it tokens (CONSOLE_EMBED_ORIGINS). */
+  consoleEmbedOrigins: string[];
   /** PostgreSQL: how long after a change commits elsewhere a cached key may still answer (CHANGE_STALENESS_MS). */
   changeStalenessMs: number;
   /** How long a request may take to arrive whole (REQUEST_TIMEOUT_MS). */
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     migrateOnStart: settings.MIGRATE_ON_START,
     feedPollMs: settings.FEED_POLL_MS,
     corsOrigins: settings.CORS_ORIGINS,
+    consoleEmbedOrigins: settings.CONSOLE_EMBED_ORIGINS,
     changeStalenessMs: settings.CHANGE_STALENESS_MS,
     requestTimeoutMs: settings.REQUEST_TIMEOUT_MS,
     ...(settings.METRICS_TOKEN && { metricsToken: settings.METRICS_TOKEN }),

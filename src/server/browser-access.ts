@@ -39,7 +39,7 @@ const LOOPBACK_HOST = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i;
  * its own (DNS rebinding); the Host header then carries that name. Origin and
  * Referer, when present, must be loopback http origins too.
  */
-export function isLoopbackRequest(request: Request): boolean {
+export function isLoopbackRequest(request: { headers: { get(name: string): string | null } }): boolean {
   if (!LOOPBACK_HOST.test(request.headers.get('host') ?? '')) return false;
   for (const header of ['origin', 'referer']) {
     const value = request.headers.get(header);

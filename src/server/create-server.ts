@@ -10,6 +10,7 @@ import { type Db, openDatabase } from '../store/database';
 import { MIGRATION_NEEDED_TO_START, pendingMigrations } from '../store/migrations';
 import type { UsageRetention } from '../usage/usage-books-state';
 import { clientInfoOf, verifiedClientAddress } from './client-info';
+import { createConsoleHandler } from './console-files';
 import { listenHttp } from './http-listener';
 import { answerLiveness, createReadiness } from './readiness';
 import { createRequestHandler } from './request-handler';
@@ -31,8 +32,15 @@ export interface ServerOptions {
   /** Proxies you run in front of the service (true: one); X-Forwarded-For is read only from them. */
   trustProxy?: number | boolean;
   introspection?: boolean;
-  /** Prefilled in GraphiQL's header editor (development only), for requests from this machine alone (see isLoopbackRequest). */
+  /**
+   * The development token: prefilled in GraphiQL's header editor and handed to the console,
+   * for pages loaded from this machine alone (see isLoopbackRequest).
+   */
   graphiqlToken?: string;
+  /** The built console (dist/console) served at /; unset or missing: / says it is not built. */
+  consoleDir?: string | null;
+  /** Origins whose pages may frame the console and post it a token (default none). */
+  consoleEmbedOrigins?: string[];
   /** Origins whose browser pages may call the API (exact, as sent in Origin); default none: no CORS headers. */
   corsOrigins?: string[];
   logger?: Logger;
@@ -157,6 +165,7 @@ async function compose(options: ServerOptions, logger: Logger, db: Db, opened: (
     yoga: (req, res, context) => yoga(req, res, { ...context, client: clientOf(req) }),
     liveness: answerLiveness,
     readiness: createReadiness({ db, health: parts.databaseHealth, changesLive: parts.listener ? () => verifier.cache.trusted : null }),
+    console: await createConsoleHandler({ dir: options.consoleDir ?? null, developmentToken: options.graphiqlToken, embedOrigins: options.consoleEmbedOrigins ?? [] }),
     metricsEndpoint: createMetricsEndpoint(metrics, { token: options.metricsToken, clientAddress: (req) => verifiedClientAddress(req, options.trustProxy ?? 0) }),
   });
   const http = await listenHttp(handle, { port: options.port, host: options.host, requestTimeoutMs: options.requestTimeoutMs, logger });

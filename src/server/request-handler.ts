@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type Authenticate, AuthenticationError } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
 import type { ServerMetrics } from '../metrics/server-metrics';
+import type { ConsoleHandler } from './console-files';
 import { sendError } from './http-responses';
 import { IncompleteBodyError, readBody, rejectUnboundedBody } from './request-body';
 import { requestIdOf } from './request-id';
@@ -25,6 +26,8 @@ export interface RequestHandlerDeps {
   readiness(res: ServerResponse): Promise<void>;
   /** GET /metrics (absent: 404). */
   metricsEndpoint?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** The API Keys console's page, assets and settings; answers true when the path is one of them. */
+  console?: ConsoleHandler;
 }
 
 /**
@@ -58,7 +61,10 @@ async function route(deps: RequestHandlerDeps, req: IncomingMessage, res: Server
   if (path === '/health') return deps.liveness(res);
   if (path === '/ready') return deps.readiness(res);
   if (path === '/metrics' && deps.metricsEndpoint) return deps.metricsEndpoint(req, res);
-  if (path !== '/graphql') return sendError(res, 404, 'NOT_FOUND', 'Not found: the API is at /graphql');
+  if (path !== '/graphql') {
+    if (deps.console?.(req, res, path)) return;
+    return sendError(res, 404, 'NOT_FOUND', 'Not found: the API is at /graphql, the console at /');
+  }
   if (req.method === 'POST') {
     if (rejectUnboundedBody(req, res)) return;
     const body = await readBody(req);

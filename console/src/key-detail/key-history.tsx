@@ -1,0 +1,75 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import { useQuery } from 'urql';
+import KeyHistoryQuery from '../api/operations/key-history.graphql';
+import type { AuditEventFields } from '../api/types';
+import { Empty, LoadError, Loading } from '../ui/states';
+import { HistoryEvent } from './history-event';
+import type { KeyHistoryData } from './types';
+
+const PAGE_SIZE = 50;
+
+/** The key's lifecycle events, newest first, 50 at a time: "Show more" adds the next page below. */
+export function KeyHistory({ projectId, keyId }: { projectId: string; keyId: string }) {
+  const headingId = useId();
+  const [after, setAfter] = useState<string | null>(null);
+  // The pages already shown: kept as they were, while the newest page asked for stays live.
+  const [earlier, setEarlier] = useState<AuditEventFields[]>([]);
+  const [focusFrom, setFocusFrom] = useState<number | null>(null);
+  const list = useRef<HTMLOListElement>(null);
+  const [{ data, error, fetching }, reexecute] = useQuery<KeyHistoryData>({ query: KeyHistoryQuery, variables: { id: keyId, first: PAGE_SIZE, after } });
+
+  const page = data?.apiKey?.auditHistory;
+  const events = withoutRepeats([...earlier, ...(page?.edges.map((edge) => edge.node) ?? [])]);
+
+  // After "Show more", focus goes to the first event added, so keyboard users carry on from there.
+  useEffect(() => {
+    if (focusFrom === null || events.length <= focusFrom) return;
+    (list.current?.children[focusFrom] as HTMLElement | undefined)?.focus();
+    setFocusFrom(null);
+  }, [focusFrom, events.length]);
+
+  const showMore = () => {
+    if (!page?.pageInfo.endCursor) return;
+    setFocusFrom(events.length);
+    setEarlier(events);
+    setAfter(page.pageInfo.endCursor);
+  };
+
+  return (
+    <section className="detail-section" aria-labelledby={headingId}>
+      <h2 id={headingId}>History</h2>
+      {events.length > 0 && (
+        <ol ref={list} className="history">
+          {events.map((event) => (
+            <li key={event.id} className="history-event" tabIndex={-1}>
+              <HistoryEvent projectId={projectId} event={event} />
+            </li>
+          ))}
+        </ol>
+      )}
+      {error ? (
+        <LoadError error={error} retry={() => reexecute({ requestPolicy: 'network-only' })} />
+      ) : fetching && (!page || earlier.length > 0) ? (
+        <Loading what="history" />
+      ) : events.length === 0 ? (
+        <Empty>
+          <p>No events yet.</p>
+        </Empty>
+      ) : (
+        page?.pageInfo.hasNextPage && (
+          <div className="pager">
+            <button type="button" onClick={showMore} disabled={fetching}>
+              Show more
+            </button>
+          </div>
+        )
+      )}
+    </section>
+  );
+}
+
+/** While the next page loads the previous one may still be the live result: an event is listed once. */
+function withoutRepeats(events: AuditEventFields[]): AuditEventFields[] {
+  const seen = new Set<string>();
+  return events.filter((event) => !seen.has(event.id) && Boolean(seen.add(event.id)));
+}

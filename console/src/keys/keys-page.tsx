@@ -1,0 +1,117 @@
+import { useMemo, useState } from 'react';
+import { useQuery } from 'urql';
+import KeysQuery from '../api/operations/keys.graphql';
+import type { KeyRow, KeysData } from '../api/types';
+import { Empty, LoadError, Loading } from '../ui/states';
+import { usePolling } from '../ui/use-polling';
+import { DeleteDialog } from './delete-dialog';
+import { GenerateDialog } from './generate-dialog';
+import { type KeyFilter, KeyFilters } from './key-filters';
+import { IDLE_DAYS } from './key-flags';
+import type { KeyAction } from './key-menu';
+import { KeyTable } from './key-table';
+import { RollDialog } from './roll-dialog';
+import { StatusChangeDialog } from './status-change-dialog';
+import './keys.css';
+
+const PAGE_SIZE = 20;
+/** How often the list is reloaded while the tab is visible, so "Last used" follows verifications. */
+const REFRESH_MS = 5000;
+
+type Open = { action: KeyAction; key: KeyRow } | { action: 'generate' } | null;
+
+export function KeysPage({ projectId }: { projectId: string }) {
+  const [filter, setFilter] = useState<KeyFilter>({ status: '', environment: '' });
+  // Cursors of the pages before this one: "Previous page" pops one.
+  const [cursors, setCursors] = useState<(string | null)[]>([]);
+  const [after, setAfter] = useState<string | null>(null);
+  const [open, setOpen] = useState<Open>(null);
+
+  const variables = {
+    projectId,
+    first: PAGE_SIZE,
+    after,
+    idleDays: IDLE_DAYS,
+    filter: { ...(filter.status ? { status: filter.status } : {}), ...(filter.environment ? { environment: filter.environment } : {}) },
+  };
+  // Tied to ApiKey even while the list is empty, so a generated key refetches it.
+  const context = useMemo(() => ({ additionalTypenames: ['ApiKey'] }), []);
+  const [{ data, error, fetching }, reexecute] = useQuery<KeysData>({ query: KeysQuery, variables, context });
+  const refresh = () => reexecute({ requestPolicy: 'network-only' });
+  usePolling(refresh, REFRESH_MS, open === null);
+
+  const connection = data?.project.apiKeys;
+  const keys = connection?.edges.map((edge) => edge.node) ?? [];
+  const idle = new Set(data?.project.idleKeys.edges.map((edge) => edge.node.id));
+  const filtered = Boolean(filter.status || filter.environment);
+
+  return (
+    <main id="main">
+      <div className="page-head">
+        <div>
+          <h1 tabIndex={-1}>API Keys</h1>
+          <p className="lead">
+            Keys let your services call the API on behalf of project <strong>{projectId}</strong>. Each secret is shown once; keep it in a secret store, never in code.
+          </p>
+        </div>
+        <button type="button" className="primary" onClick={() => setOpen({ action: 'generate' })}>
+          Generate New API Key
+        </button>
+      </div>
+      <KeyFilters
+        value={filter}
+        onChange={(next) => {
+          setFilter(next);
+          setCursors([]);
+          setAfter(null);
+        }}
+      />
+      {error && !data ? (
+        <LoadError error={error} retry={refresh} />
+      ) : !data && fetching ? (
+        <Loading what="keys" />
+      ) : keys.length === 0 ? (
+        <Empty>
+          {filtered ? (
+            <p>No keys match these filters.</p>
+          ) : (
+            <p>This project has no API keys yet. Generate one for each service that calls the API, so each can be rolled or revoked on its own.</p>
+          )}
+        </Empty>
+      ) : (
+        <>
+          {error && <LoadError error={error} retry={refresh} />}
+          <KeyTable projectId={projectId} keys={keys} idle={idle} onAction={(action, key) => setOpen({ action, key })} />
+          <nav className="pager" aria-label="Pages of keys">
+            <button
+              type="button"
+              disabled={cursors.length === 0}
+              onClick={() => {
+                setAfter(cursors.at(-1) ?? null);
+                setCursors(cursors.slice(0, -1));
+              }}
+            >
+              Previous page
+            </button>
+            <button
+              type="button"
+              disabled={!connection?.pageInfo.hasNextPage}
+              onClick={() => {
+                setCursors([...cursors, after]);
+                setAfter(connection?.pageInfo.endCursor ?? null);
+              }}
+            >
+              Next page
+            </button>
+          </nav>
+        </>
+      )}
+      {open?.action === 'generate' && <GenerateDialog projectId={projectId} onClose={() => setOpen(null)} />}
+      {(open?.action === 'deactivate' || open?.action === 'reactivate') && (
+        <StatusChangeDialog change={open.action} apiKey={open.key} onClose={() => setOpen(null)} onStale={refresh} />
+      )}
+      {open?.action === 'roll' && <RollDialog apiKey={open.key} onClose={() => setOpen(null)} onStale={refresh} />}
+      {open?.action === 'delete' && <DeleteDialog apiKey={open.key} onClose={() => setOpen(null)} onStale={refresh} />}
+    </main>
+  );
+}

@@ -1,0 +1,58 @@
+import { type ReactNode, useEffect, useId, useRef } from 'react';
+
+// A modal on the browser's own <dialog>: showModal() makes the rest of the page inert,
+// so Tab stays inside, and Escape asks to close. Focus returns to what had it before
+// (the row menu's button, say) when the dialog goes away.
+
+export interface DialogProps {
+  title: string;
+  /** One line under the title, read out with it. */
+  description?: ReactNode;
+  children: ReactNode;
+  /** Escape or the close button; absent while the dialog must not be left (a secret not yet confirmed). */
+  onClose?: () => void;
+}
+
+export function Dialog({ title, description, children, onClose }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const descriptionId = useId();
+  useEffect(() => {
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const dialog = ref.current!;
+    if (!dialog.open) dialog.showModal();
+    return () => {
+      dialog.close();
+      // The opener may be gone (a row deleted): then the page's main heading takes focus.
+      if (opener?.isConnected) opener.focus();
+      else document.querySelector<HTMLElement>('main h1')?.focus();
+    };
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby={titleId}
+      aria-describedby={description ? descriptionId : undefined}
+      onCancel={(event) => {
+        event.preventDefault();
+        onClose?.();
+      }}
+    >
+      <div className="dialog-header">
+        <h2 id={titleId}>{title}</h2>
+        {onClose && (
+          <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
+            <span aria-hidden="true">×</span>
+          </button>
+        )}
+      </div>
+      {description && (
+        <p id={descriptionId} className="dialog-description">
+          {description}
+        </p>
+      )}
+      {children}
+    </dialog>
+  );
+}
