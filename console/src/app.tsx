@@ -7,6 +7,9 @@ import { SignIn } from './auth/sign-in';
 import { Shell } from './shell/shell';
 import { LoadError, Loading } from './ui/states';
 
+const READY_EVERY_MS = 1000;
+const READY_TRIES = 30;
+
 /**
  * Settles who the console acts as, then shows it. In order: a token typed in earlier in
  * this tab; the development token (a page loaded from the machine running the service in
@@ -17,6 +20,9 @@ export function App() {
   const [configError, setConfigError] = useState<Error | null>(null);
   const [session, setSession] = useState<Session | null>(storedSession);
   const [notice, setNotice] = useState<string | null>(null);
+  // A development token the user signed out of, or the API refused, is not taken up again
+  // (a refused one would otherwise be retried without end); a new one, after a restart, is.
+  const [declinedToken, setDeclinedToken] = useState<string | null>(null);
   const embedded = isEmbedded() && (config?.embedOrigins.length ?? 0) > 0;
 
   const load = useCallback(() => {
@@ -27,31 +33,49 @@ export function App() {
 
   useEffect(() => {
     if (!config || session) return;
-    if (config.developmentToken) setSession({ token: config.developmentToken, source: 'development' });
-  }, [config, session]);
+    if (config.developmentToken && config.developmentToken !== declinedToken) setSession({ token: config.developmentToken, source: 'development' });
+  }, [config, session, declinedToken]);
 
   useEffect(() => {
     if (!config || !embedded) return;
+    let answered = false;
     const stop = listenForEmbedder(config.embedOrigins, ({ token, projectId }) => {
+      answered = true;
       setSession({ token, source: 'embedded' });
-      if (projectId) window.location.hash = `#/projects/${encodeURIComponent(projectId)}/keys`;
+      if (projectId && !window.location.hash.startsWith(`#/projects/${encodeURIComponent(projectId)}/`)) window.location.hash = `#/projects/${encodeURIComponent(projectId)}/keys`;
     });
-    tellEmbedder(config.embedOrigins, 'ready');
-    return stop;
+    // Said again until answered: the embedding page may start listening after the frame loads.
+    let tries = 0;
+    const ready = () => {
+      if (answered || tries++ >= READY_TRIES) return clearInterval(timer);
+      tellEmbedder(config.embedOrigins, 'ready');
+    };
+    const timer = setInterval(ready, READY_EVERY_MS);
+    ready();
+    return () => {
+      clearInterval(timer);
+      stop();
+    };
   }, [config, embedded]);
 
-  const signOut = useCallback((why: string | null) => {
+  const signOut = useCallback((from: Session | null, why: string | null) => {
     forgetSession();
+    if (from?.source === 'development') setDeclinedToken(from.token);
     setSession(null);
     setNotice(why);
   }, []);
 
-  const onUnauthorized = useCallback(() => {
-    if (embedded && config) tellEmbedder(config.embedOrigins, 'expired');
-    signOut('Your token was refused: it expired or is not valid here. Sign in again.');
-  }, [embedded, config, signOut]);
+  const onUnauthorized = useCallback(
+    (refused: Session) => {
+      if (embedded && config) tellEmbedder(config.embedOrigins, 'expired');
+      signOut(refused, 'Your token was refused: it expired or is not valid here. Sign in again.');
+      // The server may have restarted with a new development token: ask once more.
+      if (refused.source === 'development') load();
+    },
+    [embedded, config, signOut, load],
+  );
 
-  const client = useMemo(() => (session ? createApiClient({ token: session.token, onUnauthorized }) : null), [session, onUnauthorized]);
+  const client = useMemo(() => (session ? createApiClient({ token: session.token, onUnauthorized: () => onUnauthorized(session) }) : null), [session, onUnauthorized]);
 
   if (configError)
     return (
@@ -87,7 +111,7 @@ export function App() {
   }
   return (
     <Provider value={client}>
-      <Shell session={session} onSignOut={() => signOut(null)} />
+      <Shell session={session} onSignOut={() => signOut(session, null)} />
     </Provider>
   );
 }

@@ -57,6 +57,8 @@ describe('generating a key', () => {
     const opener = page.getByRole('button', { name: 'Generate New API Key' });
     await opener.click();
     await expect.poll(() => dialog().getByRole('heading', { name: 'Generate New API Key' }).isVisible()).toBe(true);
+    // The dialog opens on its first field.
+    expect(await dialog().getByLabel('Name').evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
     await dialog().getByLabel('Name').fill('Billing worker');
     await dialog().getByRole('button', { name: 'Generate key' }).click();
 
@@ -66,9 +68,22 @@ describe('generating a key', () => {
     expect(secret).toMatch(/^ak_live_/);
     await expect.poll(() => dialog().getByText('It is shown only once').isVisible()).toBe(true);
 
-    // Not closable before the user confirms: Escape does nothing, Done is disabled.
-    await page.keyboard.press('Escape');
+    // Not closable before the user confirms: Escape does nothing (however often: Chrome lets a
+    // page refuse it only once between user actions), Done is disabled.
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Escape');
     expect(await dialog().isVisible()).toBe(true);
+    expect(await dialog().getByLabel('Secret').inputValue()).toBe(secret);
+
+    // Leaving the page with the secret unconfirmed asks first; staying keeps it on screen.
+    page.once('dialog', (question) => {
+      expect(question.message()).toContain('shown only once');
+      void question.dismiss();
+    });
+    await page.evaluate(() => {
+      window.location.hash = '#/projects/demo/audit';
+    });
+    await expect.poll(() => page.evaluate(() => window.location.hash)).toBe('#/projects/demo/keys');
+    expect(await dialog().getByLabel('Secret').inputValue()).toBe(secret);
     expect(await dialog().getByRole('button', { name: 'Done' }).isDisabled()).toBe(true);
 
     await dialog().getByRole('button', { name: 'Copy' }).click();
@@ -136,6 +151,7 @@ describe('the lifecycle from the row menu', () => {
     await dialog().getByRole('button', { name: 'Done' }).click();
     // Both listed: the old one now expires in an hour, and both verify during the grace period.
     await expect.poll(() => rowWith('Search indexer').count()).toBe(2);
+    expect(await original().locator('.flag').allInnerTexts()).toEqual([expect.stringContaining('Rolled')]);
     expect(await original().locator('td').nth(4).innerText()).toMatch(/in (60 minutes|1 hour)/);
     expect((await server.verify(secret)).code).toBe('VALID');
     expect((await server.verify(successorSecret)).code).toBe('VALID');
@@ -177,6 +193,14 @@ describe('when the API refuses', () => {
     expect(await dialog().getByLabel('Environment').getAttribute('aria-invalid')).toBe('true');
     expect(await dialog().getByLabel('Secret').count()).toBe(0);
 
+    // "On a date…" without a date is asked for, not taken as "never".
+    await dialog().getByLabel('Name').fill('Dated key');
+    await dialog().getByLabel('Environment').fill('live');
+    await dialog().getByLabel('Expires').selectOption('date');
+    await dialog().getByRole('button', { name: 'Generate key' }).click();
+    await expect.poll(() => dialog().getByLabel('Expiry date').getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog().getByLabel('Expiry date').evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
+
     await dialog().getByRole('button', { name: 'Cancel' }).click();
     expect(await table().getByRole('row').count()).toBe(before);
     const listed = await server.gql<{ project: { apiKeys: { edges: unknown[] } } }>('{ project(id: "demo") { apiKeys(first: 100) { edges { cursor } } } }');
@@ -204,10 +228,18 @@ describe('when the API refuses', () => {
     expect(await alert.innerText()).toMatch(/changed by another request/i);
     // Nothing was written, and the row behind the dialog shows the key as it now is.
     await expect.poll(() => rowWith('Report exporter').innerText()).toContain('from elsewhere');
-    await dialog().getByRole('button', { name: 'Cancel' }).click();
     expect(await statusOf(rowWith('Report exporter'))).toContain('Active');
     const history = await server.gql<{ apiKey: { version: number; statusReason: string } }>('query ($id: ID!) { apiKey(id: $id) { version statusReason } }', { id: keyId });
     expect(history.data!.apiKey).toEqual({ version: 3, statusReason: 'from elsewhere' });
+
+    // Trying again acts on the key as it now is, and succeeds.
+    await dialog().getByRole('button', { name: 'Deactivate' }).click();
+    await expect.poll(() => dialog().count()).toBe(0);
+    await expect.poll(() => statusOf(rowWith('Report exporter'))).toContain('Inactive');
+    expect(await rowWith('Report exporter').innerText()).toContain('rotating staff');
+    // Focus is back on the menu button the dialog was opened from.
+    const menuButton = rowWith('Report exporter').getByRole('button', { name: /^Actions for / });
+    expect(await menuButton.evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
   });
 });
 

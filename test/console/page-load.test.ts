@@ -68,6 +68,59 @@ describe('the console opened from this machine in development', () => {
   });
 });
 
+describe('leaving the development token', () => {
+  let browser: ConsoleBrowser;
+  const servers: ConsoleServer[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    for (const server of servers) await server.close();
+  });
+
+  /** How many GraphQL requests the page sends from now on. */
+  function countGraphQL(page: Page): () => number {
+    let count = 0;
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/graphql') count++;
+    });
+    return () => count;
+  }
+
+  it('signs out for good: the development token is not taken up again by itself', async () => {
+    const server = await startConsoleServer();
+    servers.push(server);
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/`);
+    await subjectInHeader(page, 'developer').waitFor(SHOWN);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInHeading(page).waitFor(SHOWN);
+    const sent = countGraphQL(page);
+    await page.waitForTimeout(1500);
+    expect(await signInHeading(page).count()).toBe(1);
+    expect(sent()).toBe(0);
+    await page.close();
+  });
+
+  it('shows the sign-in screen, saying why, when the service refuses the development token (no retrying without end)', async () => {
+    // A token signed with another secret: what a page gets from a server whose token expired or changed.
+    const { signToken } = await import('../../src/auth/sign-token');
+    const refused = await signToken('another-secret-that-is-at-least-32-characters', { sub: 'developer', perms: { demo: ['keys:read'] }, expiresIn: 3600 });
+    const server = await startConsoleServer({ graphiqlToken: refused });
+    servers.push(server);
+    const page = await browser.newPage();
+    const sent = countGraphQL(page);
+    await page.goto(`${server.url}/`);
+    await signInHeading(page).waitFor(SHOWN);
+    await expect.poll(() => page.getByRole('alert').innerText()).toContain('refused');
+    await page.waitForTimeout(1500);
+    expect(sent()).toBeLessThanOrEqual(4);
+    expect(await signInHeading(page).count()).toBe(1);
+    await page.close();
+  });
+});
+
 describe('the console without a development token', () => {
   let server: ConsoleServer;
   let browser: ConsoleBrowser;

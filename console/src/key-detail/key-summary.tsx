@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { EnvironmentBadge } from '../ui/environment-badge';
 import { RelativeTime } from '../ui/relative-time';
 import { StatusBadge } from '../ui/status-badge';
 import type { KeyDetail } from './types';
@@ -13,7 +14,7 @@ export function KeySummary({ apiKey }: { apiKey: KeyDetail }) {
         <code className="mono">{apiKey.maskedKey}</code>
       </Fact>
       <Fact term="Environment">
-        <span className="key-env">{apiKey.environment}</span>
+        <EnvironmentBadge environment={apiKey.environment} />
       </Fact>
       <Fact term="Status">
         <StatusBadge status={apiKey.status} />

@@ -15,7 +15,7 @@ export function DeleteDialog({ apiKey, onClose, onStale }: { apiKey: KeyRow; onC
   const confirmed = typed === apiKey.name;
 
   const submit = async () => {
-    if (!confirmed) return;
+    if (!confirmed || fetching) return;
     const outcome = await run({ id: apiKey.id, reason: reason.trim() || undefined, expectedVersion: apiKey.version });
     if (outcome.ok) return onClose();
     setFailed(outcome);
@@ -34,8 +34,7 @@ export function DeleteDialog({ apiKey, onClose, onStale }: { apiKey: KeyRow; onC
         }}
       >
         <Field label="Type the key name to confirm" hint={`Type “${apiKey.name}”.`}>
-          {/* biome-ignore lint/a11y/noAutofocus: the dialog opens to type the confirmation */}
-          <input value={typed} onChange={(event) => setTyped(event.target.value)} autoComplete="off" spellCheck={false} autoFocus />
+          <input value={typed} onChange={(event) => setTyped(event.target.value)} autoComplete="off" spellCheck={false} data-autofocus />
         </Field>
         <Field label="Reason (optional)" hint="Shown in the key’s history and the audit log." error={issueAt(failed?.error?.issues, 'input.reason')}>
           <input value={reason} onChange={(event) => setReason(event.target.value)} maxLength={600} />
@@ -45,7 +44,7 @@ export function DeleteDialog({ apiKey, onClose, onStale }: { apiKey: KeyRow; onC
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="danger" disabled={!confirmed || fetching}>
+          <button type="submit" className="danger" disabled={!confirmed} aria-busy={fetching}>
             Delete key
           </button>
         </div>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import GenerateKey from '../api/operations/generate-key.graphql';
 import type { SecretPayload } from '../api/types';
 import { Dialog } from '../ui/dialog';
@@ -7,7 +7,7 @@ import { EXPIRY_CHOICES, type ExpiryChoice, expiresAtFor } from './expiry-choice
 import { SecretReveal } from './secret-reveal';
 import { useKeyMutation } from './use-key-mutation';
 
-const FIELD_PATHS = new Set(['input.name', 'input.environment', 'input.expiresAt']);
+const FIELD_PATHS = new Set(['input.name', 'input.environment', 'input.expiresAt', 'expiryDate']);
 
 /** Asks for a name, environment and expiry; then shows the new secret once. */
 export function GenerateDialog({ projectId, onClose }: { projectId: string; onClose(): void }) {
@@ -19,6 +19,11 @@ export function GenerateDialog({ projectId, onClose }: { projectId: string; onCl
   const [problem, setProblem] = useState<string | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
   const { run, fetching } = useKeyMutation<SecretPayload>(GenerateKey, 'generateApiKey');
+  const form = useRef<HTMLFormElement>(null);
+  // After a refusal, the first field it names takes focus, so its message is read out.
+  useEffect(() => {
+    if (issues.length > 0) form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [issues]);
 
   if (secret)
     return (
@@ -28,7 +33,12 @@ export function GenerateDialog({ projectId, onClose }: { projectId: string; onCl
     );
 
   const submit = async () => {
+    if (fetching) return;
     setProblem(null);
+    if (expiry === 'date' && !date) {
+      setIssues([{ path: 'expiryDate', message: 'Choose the day the key stops working, or another expiry.' }]);
+      return;
+    }
     const outcome = await run({ projectId, name, environment, expiresAt: expiresAtFor(expiry, date) });
     if (outcome.ok) {
       setIssues([]);
@@ -44,6 +54,7 @@ export function GenerateDialog({ projectId, onClose }: { projectId: string; onCl
   return (
     <Dialog title="Generate New API Key" description="The secret is shown once, right after it is generated." onClose={onClose}>
       <form
+        ref={form}
         noValidate
         onSubmit={(event) => {
           event.preventDefault();
@@ -51,8 +62,7 @@ export function GenerateDialog({ projectId, onClose }: { projectId: string; onCl
         }}
       >
         <Field label="Name" hint="What uses this key, so you can tell keys apart later: “Billing worker (prod)”." error={issueAt(issues, 'input.name')}>
-          {/* biome-ignore lint/a11y/noAutofocus: the dialog opens to type a name */}
-          <input value={name} onChange={(event) => setName(event.target.value)} maxLength={200} autoComplete="off" autoFocus />
+          <input value={name} onChange={(event) => setName(event.target.value)} maxLength={200} autoComplete="off" data-autofocus />
         </Field>
         <Field label="Environment" hint="2–16 lowercase letters or digits: live, test, staging…" error={issueAt(issues, 'input.environment')}>
           <input value={environment} onChange={(event) => setEnvironment(event.target.value)} list="environments" autoComplete="off" spellCheck={false} />
@@ -72,7 +82,7 @@ export function GenerateDialog({ projectId, onClose }: { projectId: string; onCl
           </select>
         </Field>
         {expiry === 'date' && (
-          <Field label="Expiry date">
+          <Field label="Expiry date" error={issueAt(issues, 'expiryDate')}>
             <input type="date" value={date} onChange={(event) => setDate(event.target.value)} required />
           </Field>
         )}
@@ -85,7 +95,7 @@ export function GenerateDialog({ projectId, onClose }: { projectId: string; onCl
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={fetching}>
+          <button type="submit" className="primary" aria-busy={fetching}>
             {fetching ? 'Generating…' : 'Generate key'}
           </button>
         </div>

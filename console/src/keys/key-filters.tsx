@@ -39,7 +39,7 @@ export function KeyFilters({ value, onChange }: { value: KeyFilter; onChange(nex
       </div>
       <div className="field">
         <label htmlFor="filter-environment">Environment</label>
-        <input id="filter-environment" value={environment} onChange={(event) => setEnvironment(event.target.value)} placeholder="all" list="environments-seen" spellCheck={false} />
+        <input id="filter-environment" value={environment} onChange={(event) => setEnvironment(event.target.value)} placeholder="all" spellCheck={false} />
       </div>
       <button type="submit">Filter</button>
       {(value.status || value.environment) && (

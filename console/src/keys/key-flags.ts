@@ -17,6 +17,8 @@ export interface KeyFlag {
 
 export function flagsOf(key: KeyRow, idle: ReadonlySet<string>, now = Date.now()): KeyFlag[] {
   if (key.status === 'DELETED' || key.status === 'EXPIRED') return [];
+  // Rolled: its successor has taken over, and it stops at the end of its grace period.
+  if (key.rotatedTo) return [{ label: 'Rolled', explain: 'Replaced by a new key; this one verifies until its grace period ends (see Expires).' }];
   const flags: KeyFlag[] = [];
   if (idle.has(key.id)) flags.push({ label: `Idle ${IDLE_DAYS}+ days`, explain: `Not used for ${IDLE_DAYS} days or more: deactivate it if nothing needs it.` });
   if (!key.expiresAt) flags.push({ label: 'No expiry', explain: 'This key never expires: a leaked copy works until someone deletes it.' });

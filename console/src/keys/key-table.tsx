@@ -1,14 +1,27 @@
 import type { KeyRow } from '../api/types';
 import { hrefOf } from '../shell/routing';
+import { EnvironmentBadge } from '../ui/environment-badge';
 import { RelativeTime } from '../ui/relative-time';
 import { StatusBadge } from '../ui/status-badge';
 import { flagsOf } from './key-flags';
 import { type KeyAction, KeyMenu } from './key-menu';
 
-export function KeyTable({ projectId, keys, idle, onAction }: { projectId: string; keys: KeyRow[]; idle: ReadonlySet<string>; onAction(action: KeyAction, key: KeyRow): void }) {
+export function KeyTable({
+  projectId,
+  keys,
+  idle,
+  busy,
+  onAction,
+}: {
+  projectId: string;
+  keys: KeyRow[];
+  idle: ReadonlySet<string>;
+  busy: boolean;
+  onAction(action: KeyAction, key: KeyRow): void;
+}) {
   return (
     <div className="table-wrap">
-      <table className="key-table" aria-label="API keys">
+      <table className="key-table" aria-label="API keys" aria-busy={busy}>
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -42,7 +55,7 @@ export function KeyTable({ projectId, keys, idle, onAction }: { projectId: strin
                 <code className="masked">{key.maskedKey}</code>
               </td>
               <td>
-                <span className={`env env-${key.environment === 'live' ? 'live' : 'other'}`}>{key.environment}</span>
+                <EnvironmentBadge environment={key.environment} />
               </td>
               <td>
                 <RelativeTime value={key.createdAt} />
@@ -56,7 +69,7 @@ export function KeyTable({ projectId, keys, idle, onAction }: { projectId: strin
               </td>
               <td>
                 <StatusBadge status={key.status} />
-                {key.statusReason && <div className="muted small">{key.statusReason}</div>}
+                {key.statusReason && <div className="muted small">Reason: {key.statusReason}</div>}
               </td>
               <td>
                 <KeyMenu apiKey={key} projectId={projectId} onAction={onAction} />

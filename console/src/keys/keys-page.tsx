@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import KeysQuery from '../api/operations/keys.graphql';
 import type { KeyRow, KeysData } from '../api/types';
@@ -9,6 +9,7 @@ import { GenerateDialog } from './generate-dialog';
 import { type KeyFilter, KeyFilters } from './key-filters';
 import { IDLE_DAYS } from './key-flags';
 import type { KeyAction } from './key-menu';
+import { KeyPager } from './key-pager';
 import { KeyTable } from './key-table';
 import { RollDialog } from './roll-dialog';
 import { StatusChangeDialog } from './status-change-dialog';
@@ -36,7 +37,7 @@ export function KeysPage({ projectId }: { projectId: string }) {
   };
   // Tied to ApiKey even while the list is empty, so a generated key refetches it.
   const context = useMemo(() => ({ additionalTypenames: ['ApiKey'] }), []);
-  const [{ data, error, fetching }, reexecute] = useQuery<KeysData>({ query: KeysQuery, variables, context });
+  const [{ data, error, fetching, stale }, reexecute] = useQuery<KeysData>({ query: KeysQuery, variables, context });
   const refresh = () => reexecute({ requestPolicy: 'network-only' });
   usePolling(refresh, REFRESH_MS, open === null);
 
@@ -44,6 +45,21 @@ export function KeysPage({ projectId }: { projectId: string }) {
   const keys = connection?.edges.map((edge) => edge.node) ?? [];
   const idle = new Set(data?.project.idleKeys.edges.map((edge) => edge.node.id));
   const filtered = Boolean(filter.status || filter.environment);
+  const previousPage = () => {
+    setAfter(cursors.at(-1) ?? null);
+    setCursors(cursors.slice(0, -1));
+  };
+
+  // A later page emptied meanwhile (its keys deleted): back to the one before.
+  const emptiedPage = data && !fetching && keys.length === 0 && cursors.length > 0;
+  useEffect(() => {
+    if (emptiedPage) previousPage();
+  });
+
+  // A dialog acts on the key as the list shows it now: after a conflict the list is reloaded,
+  // and trying again sends the version the user now sees.
+  const current = (key: KeyRow) => keys.find((row) => row.id === key.id) ?? key;
+  const close = () => setOpen(null);
 
   return (
     <main id="main">
@@ -66,9 +82,12 @@ export function KeysPage({ projectId }: { projectId: string }) {
           setAfter(null);
         }}
       />
+      <p className="updating" role="status">
+        {data && (fetching || stale) && !emptiedPage ? 'Updating…' : ''}
+      </p>
       {error && !data ? (
         <LoadError error={error} retry={refresh} />
-      ) : !data && fetching ? (
+      ) : !data ? (
         <Loading what="keys" />
       ) : keys.length === 0 ? (
         <Empty>
@@ -81,37 +100,24 @@ export function KeysPage({ projectId }: { projectId: string }) {
       ) : (
         <>
           {error && <LoadError error={error} retry={refresh} />}
-          <KeyTable projectId={projectId} keys={keys} idle={idle} onAction={(action, key) => setOpen({ action, key })} />
-          <nav className="pager" aria-label="Pages of keys">
-            <button
-              type="button"
-              disabled={cursors.length === 0}
-              onClick={() => {
-                setAfter(cursors.at(-1) ?? null);
-                setCursors(cursors.slice(0, -1));
-              }}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              disabled={!connection?.pageInfo.hasNextPage}
-              onClick={() => {
-                setCursors([...cursors, after]);
-                setAfter(connection?.pageInfo.endCursor ?? null);
-              }}
-            >
-              Next page
-            </button>
-          </nav>
+          <KeyTable projectId={projectId} keys={keys} idle={idle} busy={fetching} onAction={(action, key) => setOpen({ action, key })} />
         </>
       )}
-      {open?.action === 'generate' && <GenerateDialog projectId={projectId} onClose={() => setOpen(null)} />}
-      {(open?.action === 'deactivate' || open?.action === 'reactivate') && (
-        <StatusChangeDialog change={open.action} apiKey={open.key} onClose={() => setOpen(null)} onStale={refresh} />
+      {(keys.length > 0 || cursors.length > 0) && (
+        <KeyPager
+          hasPrevious={cursors.length > 0}
+          hasNext={Boolean(connection?.pageInfo.hasNextPage)}
+          onPrevious={previousPage}
+          onNext={() => {
+            setCursors([...cursors, after]);
+            setAfter(connection?.pageInfo.endCursor ?? null);
+          }}
+        />
       )}
-      {open?.action === 'roll' && <RollDialog apiKey={open.key} onClose={() => setOpen(null)} onStale={refresh} />}
-      {open?.action === 'delete' && <DeleteDialog apiKey={open.key} onClose={() => setOpen(null)} onStale={refresh} />}
+      {open?.action === 'generate' && <GenerateDialog projectId={projectId} onClose={close} />}
+      {(open?.action === 'deactivate' || open?.action === 'reactivate') && <StatusChangeDialog change={open.action} apiKey={current(open.key)} onClose={close} onStale={refresh} />}
+      {open?.action === 'roll' && <RollDialog apiKey={current(open.key)} onClose={close} onStale={refresh} />}
+      {open?.action === 'delete' && <DeleteDialog apiKey={current(open.key)} onClose={close} onStale={refresh} />}
     </main>
   );
 }

@@ -30,6 +30,7 @@ export function RollDialog({ apiKey, onClose, onStale }: { apiKey: KeyRow; onClo
     );
 
   const submit = async () => {
+    if (fetching) return;
     const outcome = await run({ id: apiKey.id, gracePeriodSeconds: grace, reason: reason.trim() || undefined, expectedVersion: apiKey.version });
     if (outcome.ok) return setSecret(outcome.payload.secret);
     setFailed(outcome);
@@ -52,7 +53,15 @@ export function RollDialog({ apiKey, onClose, onStale }: { apiKey: KeyRow; onClo
           <legend>Old key keeps working for</legend>
           {GRACE.map((option) => (
             <label key={option.seconds} className="check">
-              <input type="radio" name="grace" value={option.seconds} checked={grace === option.seconds} onChange={() => setGrace(option.seconds)} /> {option.label}
+              <input
+                type="radio"
+                name="grace"
+                value={option.seconds}
+                checked={grace === option.seconds}
+                onChange={() => setGrace(option.seconds)}
+                data-autofocus={grace === option.seconds ? true : undefined}
+              />{' '}
+              {option.label}
               {option.hint && <span className="muted"> ({option.hint})</span>}
             </label>
           ))}
@@ -65,7 +74,7 @@ export function RollDialog({ apiKey, onClose, onStale }: { apiKey: KeyRow; onClo
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={fetching}>
+          <button type="submit" className="primary" aria-busy={fetching}>
             Roll key
           </button>
         </div>

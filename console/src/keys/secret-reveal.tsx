@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { useLeaveWarning } from '../shell/routing';
 
 /**
  * The new key's secret, shown this once: a copy button and a plain warning. The dialog
@@ -12,6 +13,7 @@ export function SecretReveal({ secret, onDone, doneLabel = 'Done' }: { secret: s
   const field = useRef<HTMLInputElement>(null);
   const id = useId();
   useEffect(() => field.current?.select(), []);
+  useLeaveWarning(stored ? null : 'Leave without storing the new key? It is shown only once: nobody can show it to you again.');
 
   const copy = async () => {
     try {

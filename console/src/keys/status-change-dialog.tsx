@@ -30,6 +30,7 @@ export function StatusChangeDialog({ change, apiKey, onClose, onStale }: { chang
   const { run, fetching } = useKeyMutation<KeyPayload>(document, field);
 
   const submit = async () => {
+    if (fetching) return;
     const outcome = await run({ id: apiKey.id, reason: reason.trim() || undefined, expectedVersion: apiKey.version });
     if (outcome.ok) return onClose();
     setFailed(outcome);
@@ -45,15 +46,14 @@ export function StatusChangeDialog({ change, apiKey, onClose, onStale }: { chang
         }}
       >
         <Field label="Reason (optional)" hint="Shown in the key’s history and the audit log." error={issueAt(failed?.error?.issues, 'input.reason')}>
-          {/* biome-ignore lint/a11y/noAutofocus: the dialog opens to type a reason */}
-          <input value={reason} onChange={(event) => setReason(event.target.value)} maxLength={600} autoFocus />
+          <input value={reason} onChange={(event) => setReason(event.target.value)} maxLength={600} data-autofocus />
         </Field>
         <ActionProblem outcome={failed} />
         <div className="dialog-actions">
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className={change === 'deactivate' ? 'danger' : 'primary'} disabled={fetching}>
+          <button type="submit" className={change === 'deactivate' ? 'danger' : 'primary'} aria-busy={fetching}>
             {verb}
           </button>
         </div>

@@ -27,14 +27,45 @@ export function navigate(route: Route): void {
   window.location.hash = hrefOf(route);
 }
 
+/** What a page being left would lose, asked about before the route changes; null: nothing. */
+let leaveWarning: string | null = null;
+let shownHash = window.location.hash;
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash));
   useEffect(() => {
-    const update = () => setRoute(parseRoute(window.location.hash));
+    const update = () => {
+      if (window.location.hash === shownHash) return;
+      // Back, a link or the project switcher while a secret is still on screen: ask, and on
+      // "stay" put the address back (the view never changed, so the secret is still there).
+      if (leaveWarning !== null && !window.confirm(leaveWarning)) {
+        history.replaceState(history.state, '', shownHash || window.location.pathname);
+        return;
+      }
+      shownHash = window.location.hash;
+      setRoute(parseRoute(shownHash));
+    };
     window.addEventListener('hashchange', update);
     return () => window.removeEventListener('hashchange', update);
   }, []);
   return route;
+}
+
+/**
+ * While `warning` is set, leaving the view asks first: a route change by confirm(), a
+ * reload or closing the tab by the browser's own question.
+ */
+export function useLeaveWarning(warning: string | null): void {
+  useEffect(() => {
+    if (warning === null) return;
+    leaveWarning = warning;
+    const onUnload = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener('beforeunload', onUnload);
+    return () => {
+      leaveWarning = null;
+      window.removeEventListener('beforeunload', onUnload);
+    };
+  }, [warning]);
 }
 
 function safeDecode(part: string): string {

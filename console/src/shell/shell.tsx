@@ -70,8 +70,8 @@ export function Shell({ session, onSignOut }: { session: Session; onSignOut(): v
 function View({ route, viewer }: { route: Route; viewer: Viewer | null }) {
   // Keyed by project: switching projects starts a page afresh (filters, paging, dialogs).
   if (route.view === 'keys') return <KeysPage key={route.projectId} projectId={route.projectId} />;
-  if (route.view === 'key') return <KeyDetailPage projectId={route.projectId} keyId={route.keyId} />;
-  if (route.view === 'audit') return <AuditPage projectId={route.projectId} operator={viewer?.operator ?? false} />;
+  if (route.view === 'key') return <KeyDetailPage key={route.keyId} projectId={route.projectId} keyId={route.keyId} />;
+  if (route.view === 'audit') return <AuditPage key={route.projectId} projectId={route.projectId} operator={viewer?.operator ?? false} />;
   return (
     <main id="main">
       <h1 tabIndex={-1}>API Keys</h1>

@@ -99,6 +99,8 @@ export function Menu({ label, items }: { label: string; items: MenuItem[] }) {
               role="menuitem"
               tabIndex={-1}
               onClick={() => {
+                // Focus back on the menu's button first: a dialog the item opens returns focus there.
+                button.current?.focus();
                 setOpen(false);
                 item.onSelect();
               }}

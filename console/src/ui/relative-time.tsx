@@ -14,7 +14,7 @@ export function RelativeTime({ value, never = 'Never' }: { value: string | null;
   return (
     <>
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: focusable so keyboard users can see the exact time too */}
-      <time className="has-tooltip" dateTime={value} data-exact={exact} title={exact} tabIndex={0} aria-describedby={id}>
+      <time className="has-tooltip" dateTime={value} data-exact={exact} tabIndex={0} aria-describedby={id}>
         {formatRelative(value, now)}
       </time>
       <span id={id} hidden>
