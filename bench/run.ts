@@ -1,6 +1,6 @@
 // npm run bench: measures the real server against floors taken in the same run,
 // prints one table and writes it to bench/results.md. Not part of npm test.
-// BENCH_ONLY=tenant, growth, usage or logging runs that section alone and puts it into results.md;
+// BENCH_ONLY=tenant, growth, usage, logging or console runs that section alone and puts it into results.md;
 // BENCH_USAGE_SIM=keep runs the rest and keeps the last simulation's section.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,6 +18,7 @@ import { UsageBooks } from '../src/usage/usage-books';
 import { DEFAULT_USAGE_RETENTION } from '../src/usage/usage-books-state';
 import { ceilTo, HOUR_MS, MINUTE_MS } from '../src/usage/usage-periods';
 import { fmt, JWT_SECRET, type LoadResult, log, machineLine, mb, pct, sqliteFileBytes, sqliteUsedBytes, startServiceOn, stop, waitForLine, writeSection } from './bench-process';
+import { CONSOLE_SECTION_TITLE, consoleCost } from './console-cost';
 import { LOGGING_SECTION_TITLE, loggingCost } from './logging-cost';
 import { USAGE_SECTION_TITLE, usageSimulation } from './usage-simulation';
 
@@ -495,6 +496,12 @@ async function main() {
     writeSection(title, section);
     return;
   }
+  if (process.env.BENCH_ONLY === 'console') {
+    const section = await consoleCost();
+    console.log(section);
+    writeSection(CONSOLE_SECTION_TITLE, section);
+    return;
+  }
   if (process.env.BENCH_ONLY === 'logging') {
     const section = await loggingCost(work, { rounds: ROUNDS, seconds: SECONDS, load });
     console.log(section);
@@ -555,6 +562,9 @@ async function main() {
 
   // Usage log growth: 1,000 keys, a window's traffic (its own file and section).
   const growthSection = await usageLogGrowth();
+
+  // The console's bundle size and cold load in Chromium (its own section).
+  const consoleSection = await consoleCost();
 
   // 2. Memory under sustained verification.
   log(`verify soak: ${SOAK_SECONDS} s, RSS sampled`);
@@ -810,7 +820,9 @@ ${notes.map((note) => `- ${note}`).join('\n')}
 ${tenantSection}
 ${growthSection}
 ${usageSection}
-${loggingSection}`;
+${loggingSection}
+
+${consoleSection}`;
   console.log(report);
   writeFileSync(new URL('./results.md', import.meta.url), report);
 }
