@@ -7,7 +7,14 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { checkOperations, operationsPlugin } from './console-operations.mjs';
 
-export const CONSOLE_SOURCES = ['console', 'schema.graphql'];
+/** What the console is built from, when this copy of the service has it (schema.graphql counts only then: the operations are checked against it). */
+export function consoleSources(root) {
+  return hasConsole(root) ? ['console', 'schema.graphql'] : [];
+}
+
+function hasConsole(root) {
+  return existsSync(join(root, 'console', 'src', 'main.tsx'));
+}
 
 /**
  * Builds into `<out>/console` and gives the files written, relative to `out`. A copy of
@@ -15,7 +22,7 @@ export const CONSOLE_SOURCES = ['console', 'schema.graphql'];
  * service then answers / with a page saying the console was not built.
  */
 export async function buildConsole(esbuild, root, out) {
-  if (!existsSync(join(root, 'console', 'src', 'main.tsx'))) return [];
+  if (!hasConsole(root)) return [];
   const problems = await checkOperations(root);
   if (problems.length > 0)
     throw new Error(`the console's GraphQL operations do not validate against schema.graphql (after changing the API, npm run schema regenerates it):\n  ${problems.join('\n  ')}`);

@@ -22,7 +22,7 @@ import { constants, hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { buildConsole, CONSOLE_SOURCES } from './build-console.mjs';
+import { buildConsole, consoleSources } from './build-console.mjs';
 
 export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -38,8 +38,9 @@ const SOURCES = [
   'scripts/build.mjs',
   'scripts/build-console.mjs',
   'scripts/console-operations.mjs',
-  ...CONSOLE_SOURCES,
 ];
+/** Everything this copy's dist/ is made from: the server's sources, and the console's when it has them. */
+const sourcesOf = (root) => [...SOURCES, ...consoleSources(root)];
 const INFO = 'build-info.json';
 const LOCK = '.build.lock';
 const TMP_PREFIX = '.dist-build-';
@@ -85,7 +86,7 @@ export function sourceFingerprint(root = ROOT) {
       hash.update(`${rel}\0${stat.size}\0`).update(readFileSync(path)).update('\n');
     }
   };
-  for (const source of SOURCES) visit(join(root, source));
+  for (const source of sourcesOf(root)) visit(join(root, source));
   return hash.digest('hex');
 }
 
@@ -194,7 +195,10 @@ export async function build(root = ROOT, { log = (line) => console.error(line), 
         logLevel: 'warning',
       });
       const files = Object.keys(result.metafile.outputs).map((output) => relative(tmp, join(root, output)).split(sep).join('/'));
-      files.push(...(await buildConsole(esbuild, root, tmp)));
+      const consoleFiles = await buildConsoleOrSay(esbuild, root, tmp, { log, strict: force });
+      // Not built this time: the previous console (made for other sources) must not be served.
+      if (consoleFiles === null) rmSync(join(dist, 'console'), { recursive: true, force: true });
+      files.push(...(consoleFiles ?? []));
       // Chunks and the console's assets first, then entries and the console's page: an entry
       // is never in place before what it imports.
       const imported = (file) => file.startsWith('chunks/') || file.startsWith('console/assets/');
@@ -204,7 +208,7 @@ export async function build(root = ROOT, { log = (line) => console.error(line), 
         renameSync(join(tmp, file), join(dist, file));
       }
       const previous = readInfo(root);
-      const inputs = SOURCES.filter((source) => existsSync(join(root, source)));
+      const inputs = sourcesOf(root).filter((source) => existsSync(join(root, source)));
       const info = { fingerprint, inputs, entries: Object.keys(entries), files, builtAt: new Date().toISOString(), esbuild: esbuild.version };
       writeFileSync(join(tmp, INFO), `${JSON.stringify(info, null, 2)}\n`);
       renameSync(join(tmp, INFO), join(dist, INFO));
@@ -217,6 +221,28 @@ export async function build(root = ROOT, { log = (line) => console.error(line), 
       await esbuild.stop();
     }
   });
+}
+
+/**
+ * The console, built beside the server. A console that does not build (an operation the
+ * API no longer has, a broken component) must not keep the API or its CLIs (migrate, token,
+ * backup) from starting: they start without it, saying why, and / answers 404 until it
+ * builds. `npm run build` (strict) fails instead, and so do the tests.
+ */
+async function buildConsoleOrSay(esbuild, root, tmp, { log, strict }) {
+  try {
+    return await buildConsole(esbuild, root, tmp);
+  } catch (error) {
+    if (strict) throw error;
+    log(
+      `The API Keys console was not built, the service starts without it (run npm run build to see the whole error): ${error.message
+        .split('\n')
+        .slice(0, 3)
+        .map((line) => line.trim())
+        .join(' ')}`,
+    );
+    return null;
+  }
 }
 
 /** Removes files of builds before the previous one (and CLIs whose source is gone). */

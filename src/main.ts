@@ -70,7 +70,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 logger.info({ url: `${server.url}/graphql`, database, production: config.production, instance: config.instanceId }, 'API key service listening');
 // For people and for scripts that start the server on PORT=0 (they read these lines from stderr).
 console.error(`GraphQL endpoint: ${server.url}/graphql`);
-console.error(`API Keys console: ${server.url}/`);
+if (config.console) console.error(`API Keys console: ${server.url}/`);
 if (developmentToken) {
   console.error(`Development token: a bearer token with every permission on project "${DEMO_PROJECT}", valid 7 days (send it as Authorization: Bearer <token>):`);
   console.error(`TOKEN=${developmentToken}`);

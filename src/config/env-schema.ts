@@ -298,6 +298,10 @@ export const envSchema = z.object({
     },
     { emptyIsUnset: true },
   ),
+  CONSOLE: setting(boolean, true, {
+    default: '`true`',
+    description: 'serve the API Keys console at `/` (`false`: `/` answers 404, as it did before the console; the API is unchanged)',
+  }),
   CONSOLE_EMBED_ORIGINS: setting(
     corsOrigins,
     [] as string[],

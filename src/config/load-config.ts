@@ -40,6 +40,8 @@ export interface ServerConfig {
   feedPollMs: number;
   /** Origins whose browser pages may call the API (CORS_ORIGINS); empty: none, no CORS headers at all. */
   corsOrigins: string[];
+  /** Serve the API Keys console at / (CONSOLE, default true); false: / answers 404 and the API is unchanged. */
+  console: boolean;
   /** Origins whose pages may frame the console and post it tokens (CONSOLE_EMBED_ORIGINS). */
   consoleEmbedOrigins: string[];
   /** PostgreSQL: how long after a change commits elsewhere a cached key may still answer (CHANGE_STALENESS_MS). */
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     migrateOnStart: settings.MIGRATE_ON_START,
     feedPollMs: settings.FEED_POLL_MS,
     corsOrigins: settings.CORS_ORIGINS,
+    console: settings.CONSOLE,
     consoleEmbedOrigins: settings.CONSOLE_EMBED_ORIGINS,
     changeStalenessMs: settings.CHANGE_STALENESS_MS,
     requestTimeoutMs: settings.REQUEST_TIMEOUT_MS,

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isLoopbackRequest } from './browser-access';
-import { sendError, sendJson } from './http-responses';
+import { sendError } from './http-responses';
 
 // The API Keys console (console/, built into dist/console by npm run build): a page
 // and its content-hashed assets, read once at start and served from memory. Only
@@ -59,11 +59,14 @@ export async function createConsoleHandler(options: ConsoleOptions): Promise<Con
       return true;
     }
     if (path === CONFIG_PATH) {
-      sendJson(res, 200, configBody(req));
+      // Never stored by any cache: what it holds depends on who asks.
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+      res.end(JSON.stringify(configBody(req)));
       return true;
     }
     if (!file) {
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
+      // 404, as / answered before there was a console: a probe of / must not read a missing page as an outage.
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
       res.end('The API Keys console has not been built: run npm run build (npm start builds it). The API itself is at /graphql.\n');
       return true;
     }
@@ -73,22 +76,44 @@ export async function createConsoleHandler(options: ConsoleOptions): Promise<Con
 }
 
 function sendFile(req: IncomingMessage, res: ServerResponse, file: ConsoleFile, isPage: boolean, headers: Record<string, string>): void {
-  const common = {
+  const shared = {
     'content-type': file.type,
-    etag: file.etag,
     vary: 'accept-encoding',
     // The page is checked on every load (it names the current assets); assets never change under their name.
     'cache-control': isPage ? 'no-cache' : 'public, max-age=31536000, immutable',
     ...headers,
   };
-  if (req.headers['if-none-match'] === file.etag) {
+  const gzip = file.gzipped !== null && acceptsGzip(req.headers['accept-encoding']);
+  // Each encoding is a representation of its own, with an ETag of its own.
+  const etag = gzip ? `${file.etag.slice(0, -1)}-gz"` : file.etag;
+  const common = { ...shared, etag };
+  if (matchesEtag(req.headers['if-none-match'], etag)) {
     res.writeHead(304, common).end();
     return;
   }
-  const gzip = file.gzipped !== null && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
   const body = gzip ? file.gzipped! : file.body;
   res.writeHead(200, { ...common, 'content-length': String(body.length), ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** Whether Accept-Encoding allows gzip with a weight above zero: gzip's own entry, else that of *. */
+function acceptsGzip(header: string | undefined): boolean {
+  const weights = new Map<string, number>();
+  for (const part of (header ?? '').split(',')) {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((param) => param.trim()).find((param) => param.startsWith('q='));
+    if (coding) weights.set(coding.trim(), q === undefined ? 1 : Number(q.slice(2)));
+  }
+  const weight = weights.get('gzip') ?? weights.get('*') ?? 0;
+  return weight > 0;
+}
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
 }
 
 export function securityHeaders(embedOrigins: readonly string[]): Record<string, string> {
@@ -132,11 +157,18 @@ async function loadFiles(dir: string): Promise<Map<string, ConsoleFile>> {
   return files;
 }
 
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
+
 /**
- * Asked for by a page of this origin, loaded from this machine. Browsers say which
- * site sent a request (Sec-Fetch-Site); one that says another did never gets the token.
+ * Asked for by a page of this origin, loaded from this machine: the connection comes
+ * from a loopback address, through no proxy (a proxy on this machine may carry a remote
+ * browser's request, and some rewrite Host to localhost), and the Host, Origin and Referer
+ * name this machine. Browsers say which site sent a request (Sec-Fetch-Site); one that
+ * says another did never gets the token.
  */
 function fromThisMachine(req: IncomingMessage): boolean {
+  if (!isLoopbackAddress(req.socket.remoteAddress)) return false;
+  if (FORWARDING_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin') return false;
   const get = (name: string) => {
@@ -144,4 +176,10 @@ function fromThisMachine(req: IncomingMessage): boolean {
     return typeof value === 'string' ? value : null;
   };
   return isLoopbackRequest({ headers: { get } });
+}
+
+function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
 }

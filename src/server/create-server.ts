@@ -37,6 +37,8 @@ export interface ServerOptions {
    * for pages loaded from this machine alone (see isLoopbackRequest).
    */
   graphiqlToken?: string;
+  /** Serve the API Keys console at / (default true); false: no console handler at all, / and /console/config answer 404. */
+  console?: boolean;
   /** The built console (dist/console) served at /; unset or missing: / says it is not built. */
   consoleDir?: string | null;
   /** Origins whose pages may frame the console and post it a token (default none). */
@@ -165,7 +167,10 @@ async function compose(options: ServerOptions, logger: Logger, db: Db, opened: (
     yoga: (req, res, context) => yoga(req, res, { ...context, client: clientOf(req) }),
     liveness: answerLiveness,
     readiness: createReadiness({ db, health: parts.databaseHealth, changesLive: parts.listener ? () => verifier.cache.trusted : null }),
-    console: await createConsoleHandler({ dir: options.consoleDir ?? null, developmentToken: options.graphiqlToken, embedOrigins: options.consoleEmbedOrigins ?? [] }),
+    console:
+      options.console === false
+        ? undefined
+        : await createConsoleHandler({ dir: options.consoleDir ?? null, developmentToken: options.graphiqlToken, embedOrigins: options.consoleEmbedOrigins ?? [] }),
     metricsEndpoint: createMetricsEndpoint(metrics, { token: options.metricsToken, clientAddress: (req) => verifiedClientAddress(req, options.trustProxy ?? 0) }),
   });
   const http = await listenHttp(handle, { port: options.port, host: options.host, requestTimeoutMs: options.requestTimeoutMs, logger });

@@ -63,7 +63,7 @@ async function route(deps: RequestHandlerDeps, req: IncomingMessage, res: Server
   if (path === '/metrics' && deps.metricsEndpoint) return deps.metricsEndpoint(req, res);
   if (path !== '/graphql') {
     if (deps.console?.(req, res, path)) return;
-    return sendError(res, 404, 'NOT_FOUND', 'Not found: the API is at /graphql, the console at /');
+    return sendError(res, 404, 'NOT_FOUND', deps.console ? 'Not found: the API is at /graphql, the console at /' : 'Not found: the API is at /graphql');
   }
   if (req.method === 'POST') {
     if (rejectUnboundedBody(req, res)) return;

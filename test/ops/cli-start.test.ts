@@ -212,6 +212,71 @@ console.log('not stopped');`;
   });
 });
 
+// The console is built with the server, but must never keep it from starting: an operation
+// the API no longer has (a field renamed in the schema) leaves the service, its CLIs and its
+// API running, without the console; `npm run build` fails, naming the operation.
+describe('a copy of the project whose console does not build', () => {
+  const OPERATION = 'console/src/api/operations/viewer.graphql';
+  let base: string;
+  let project: string;
+  beforeAll(() => {
+    base = mkdtempSync(join(tmpdir(), 'apikeys-console-broken-'));
+    project = join(base, 'project');
+    for (const entry of ['src', 'events', 'projections', 'scripts', 'console', 'schema.graphql', 'package.json', 'package-lock.json', 'tsconfig.json'])
+      cpSync(join(REPO, entry), join(project, entry), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules'), join(project, 'node_modules'));
+    const operation = join(project, OPERATION);
+    const source = readFileSync(operation, 'utf8');
+    const broken = source.replace(/^(\s*)subject$/m, '$1subject\n$1noSuchField');
+    expect(broken).not.toBe(source);
+    writeFileSync(operation, broken);
+  });
+  const running: Spawned[] = [];
+  afterEach(() => {
+    for (const spawned of running.splice(0)) killLeftovers(spawned);
+  });
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  const spawnIn = (args: string[], env: Record<string, string> = {}) => {
+    const spawned = spawnCollecting(process.execPath, args, { cwd: project, env: { ...process.env, AUTH_JWT_SECRET: TEST_JWT_SECRET, ...env } });
+    running.push(spawned);
+    return spawned;
+  };
+  const finished = async (spawned: Spawned) => ({ ...(await spawned.exit), stdout: spawned.stdout(), stderr: spawned.stderr() });
+
+  it('a CLI and the server still build and run, saying once that the console was not built', async () => {
+    const cli = await finished(spawnIn([join(project, 'scripts', 'run.mjs'), 'cli/token', '--sub', 'alice', '--project', 'proj_1', '--perms', 'keys:read']));
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const said = cli.stderr.split('\n').filter((line) => line.startsWith('The API Keys console was not built'));
+    expect(said, cli.stderr).toHaveLength(1);
+    expect(said[0]).toContain(OPERATION);
+    expect(existsSync(join(project, 'dist', 'main.js'))).toBe(true);
+    expect(existsSync(join(project, 'dist', 'console'))).toBe(false);
+
+    // dist/ is up to date now: the server starts at once, serves the API, and / says the console is not built.
+    const server = spawnIn([join(project, 'scripts', 'run.mjs'), 'main'], { PORT: '0', DATABASE_URL: join(base, 'apikeys.db'), LOG_LEVEL: 'warn' });
+    const url = await waitForUrl(server, 30_000);
+    expect(server.stderr()).not.toContain('Building');
+    expect((await fetch(new URL('/health', url))).status).toBe(200);
+    const page = await fetch(new URL('/', url));
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('npm run build');
+    server.child.kill('SIGTERM');
+    expect(await server.exit).toEqual({ code: 0, signal: null });
+  });
+
+  it('`node scripts/build.mjs` fails, naming the operation', async () => {
+    const build = await finished(spawnIn([join(project, 'scripts', 'build.mjs')]));
+    expect(build.code).not.toBe(0);
+    expect(build.stderr).toContain(`${OPERATION}:`);
+    expect(build.stderr).toContain('noSuchField');
+    // What the failed build left: the dist/ the test above built, whole.
+    expect(existsSync(join(project, 'dist', 'main.js'))).toBe(true);
+    expect(existsSync(join(project, 'dist', '.build.lock'))).toBe(false);
+  });
+});
+
 /** Runs a command as a user who cannot write the project: `nobody` when the tests run as root (chmod does not stop root). */
 const unprivileged = asUnprivileged();
 if (!unprivileged) console.warn('cli-start: running as root without a working setpriv: the read-only install tests are skipped');

@@ -53,8 +53,8 @@ describe('AUTH_MAX_TOKEN_LIFETIME_SECONDS', () => {
 });
 
 describe('booleans', () => {
-  const names = ['MIGRATE_ON_START', 'GRAPHQL_INTROSPECTION', 'USAGE_RECORDING'] as const;
-  const field = { MIGRATE_ON_START: 'migrateOnStart', GRAPHQL_INTROSPECTION: 'introspection', USAGE_RECORDING: 'usageRecording' } as const;
+  const names = ['MIGRATE_ON_START', 'GRAPHQL_INTROSPECTION', 'USAGE_RECORDING', 'CONSOLE'] as const;
+  const field = { MIGRATE_ON_START: 'migrateOnStart', GRAPHQL_INTROSPECTION: 'introspection', USAGE_RECORDING: 'usageRecording', CONSOLE: 'console' } as const;
 
   it.each(names.flatMap((name) => ['true', 'TRUE', 'True', 'yes', 'YES', 'on', 'On', '1', ' true '].map((value) => [name, value])))('%s=%j means true', (name, value) => {
     expect(loadConfig({ [name]: value })[field[name as (typeof names)[number]]]).toBe(true);

@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,17 @@ interface Answer {
   body: Buffer;
 }
 
+interface SendOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** The address connected to (default 127.0.0.1); the server sees the connection come from the interface that has it. */
+  address?: string;
+}
+
 /** One request with exactly these headers (Host included, which fetch would set itself); the body undecoded. */
-function send(port: number, path: string, { method = 'GET', headers = {} }: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+function send(port: number, path: string, { method = 'GET', headers = {}, address = '127.0.0.1' }: SendOptions = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers, setHost: headers.host === undefined }, (res) => {
+    const req = request({ host: address, port, path, method, headers, setHost: headers.host === undefined }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -46,6 +53,11 @@ function builtFiles(): Map<string, Buffer> {
   }
   return files;
 }
+
+/** An IPv4 address of this machine other than loopback, if it has one: a connection to it does not come from 127.0.0.1. */
+const externalAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((entry) => entry && entry.family === 'IPv4' && !entry.internal)?.address;
 
 describe('the console’s files', () => {
   let server: ConsoleServer;
@@ -138,6 +150,53 @@ describe('the console’s files', () => {
       const other = await send(server.port, path, { headers: { 'if-none-match': '"another-version"' } });
       expect(other.status, path).toBe(200);
       expect(other.body.equals(first.body)).toBe(true);
+    }
+  });
+
+  it('gives the compressed page an ETag of its own, and a 304 only for the variant the client holds', async () => {
+    const script = `/${/\ssrc="(assets\/[^"]+\.js)"/.exec(page.toString('utf8'))![1]!}`;
+    const gzip = { 'accept-encoding': 'gzip' };
+    for (const path of ['/', script]) {
+      const plainTag = String((await send(server.port, path)).headers.etag);
+      const zipped = await send(server.port, path, { headers: gzip });
+      const gzipTag = String(zipped.headers.etag);
+      expect(zipped.headers['content-encoding'], path).toBe('gzip');
+      // The plain tag with -gz before its closing quote.
+      expect(gzipTag, path).toBe(`${plainTag.slice(0, -1)}-gz"`);
+      const ask = (ifNoneMatch: string, headers: Record<string, string> = {}) => send(server.port, path, { headers: { 'if-none-match': ifNoneMatch, ...headers } });
+
+      // Holding the compressed bytes says nothing about the plain ones, and the other way round.
+      const plainForGzipTag = await ask(gzipTag);
+      expect(plainForGzipTag.status, path).toBe(200);
+      expect(plainForGzipTag.headers['content-encoding']).toBeUndefined();
+      expect(plainForGzipTag.headers.etag).toBe(plainTag);
+      const gzipForPlainTag = await ask(plainTag, gzip);
+      expect(gzipForPlainTag.status, path).toBe(200);
+      expect(gzipForPlainTag.headers['content-encoding']).toBe('gzip');
+      expect(gunzipSync(gzipForPlainTag.body).equals(plainForGzipTag.body)).toBe(true);
+
+      for (const held of [gzipTag, `W/${gzipTag}`, `"another-version", ${gzipTag}`, `${plainTag}, W/${gzipTag}`]) {
+        const notModified = await ask(held, gzip);
+        expect(notModified.status, `${path} ${held}`).toBe(304);
+        expect(notModified.body.length).toBe(0);
+        expect(notModified.headers.etag).toBe(gzipTag);
+      }
+      for (const held of [`W/${plainTag}`, `"another-version", ${plainTag}`]) expect((await ask(held)).status, `${path} ${held}`).toBe(304);
+    }
+  });
+
+  it('sends no gzip to a client that refuses it with q=0', async () => {
+    for (const acceptEncoding of ['gzip;q=0', 'gzip; q=0', 'GZIP;Q=0', 'gzip;q=0.000', 'br, gzip;q=0', '*;q=0', 'identity', 'deflate, br', '*, gzip;q=0']) {
+      const answer = await send(server.port, '/', { headers: { 'accept-encoding': acceptEncoding } });
+      expect(answer.status, acceptEncoding).toBe(200);
+      expect(answer.headers['content-encoding'], acceptEncoding).toBeUndefined();
+      expect(answer.body.equals(page), acceptEncoding).toBe(true);
+    }
+    // gzip's own entry wins over *'s, either way round.
+    for (const acceptEncoding of ['gzip;q=0.5', 'br;q=1, gzip;q=0.1', '*', '*;q=0, gzip']) {
+      const answer = await send(server.port, '/', { headers: { 'accept-encoding': acceptEncoding } });
+      expect(answer.headers['content-encoding'], acceptEncoding).toBe('gzip');
+      expect(gunzipSync(answer.body).equals(page), acceptEncoding).toBe(true);
     }
   });
 
@@ -259,6 +318,48 @@ describe('the console’s settings (GET /console/config)', () => {
     expect(raw.body.includes(server.devToken)).toBe(false);
   });
 
+  it('withholds it from a request that came through a proxy, though the proxy runs on this machine', async () => {
+    const host = `127.0.0.1:${server.port}`;
+    for (const proxied of <Record<string, string>[]>[
+      { 'x-forwarded-for': '203.0.113.9' },
+      { forwarded: 'for=203.0.113.9' },
+      { forwarded: 'for=127.0.0.1;host=localhost' },
+      { 'x-forwarded-for': '127.0.0.1' },
+      { 'x-forwarded-host': 'keys.example.com' },
+      { 'x-real-ip': '203.0.113.9' },
+    ]) {
+      const answer = await config({ host, 'sec-fetch-site': 'same-origin', ...proxied });
+      expect(answer.developmentToken, JSON.stringify(proxied)).toBeNull();
+    }
+  });
+
+  it.skipIf(!externalAddress)('withholds it from a connection that does not come from loopback, whatever Host says', async () => {
+    const open = await startConsoleServer({ host: '0.0.0.0' });
+    try {
+      const host = `127.0.0.1:${open.port}`;
+      const remote = await send(open.port, '/console/config', { address: externalAddress!, headers: { host } });
+      expect(remote.status).toBe(200);
+      expect(JSON.parse(remote.body.toString('utf8')).developmentToken).toBeNull();
+      expect(remote.body.includes(open.devToken)).toBe(false);
+      // The same request over loopback is handed it: the peer's address alone made the difference.
+      expect((await config({ host }, open)).developmentToken).toBe(open.devToken);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('answers under the console’s security headers, never to be stored or sniffed', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      const answer = await send(server.port, '/console/config', { method, headers: { host: `127.0.0.1:${server.port}` } });
+      expect(answer.status, method).toBe(200);
+      expect(answer.headers['x-content-type-options'], method).toBe('nosniff');
+      expect(answer.headers['cache-control'], method).toBe('no-store');
+      expect(answer.headers['referrer-policy'], method).toBe('no-referrer');
+      expect(answer.headers['x-frame-options'], method).toBe('DENY');
+      expect(directives(answer)).toEqual(expect.arrayContaining(["default-src 'none'", "frame-ancestors 'none'"]));
+    }
+  });
+
   it('has no token to hand when the server has none (production, or a secret of your own)', async () => {
     const bare = await startConsoleServer({ developmentToken: false });
     try {
@@ -296,7 +397,7 @@ describe('the console embedded in a platform’s page', () => {
 });
 
 describe('a server whose console was not built', () => {
-  it('says at / how to build it, and still serves the API', async () => {
+  it('answers / with 404, as before there was a console, saying how to build it; the API is served', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'console-unbuilt-'));
     try {
       for (const consoleDir of [empty, join(empty, 'missing'), null]) {
@@ -304,7 +405,8 @@ describe('a server whose console was not built', () => {
         try {
           for (const path of ['/', '/index.html']) {
             const answer = await send(server.port, path);
-            expect(answer.status, `${consoleDir} ${path}`).toBe(503);
+            // Not 503: a load balancer probing / must not take a healthy API out of rotation.
+            expect(answer.status, `${consoleDir} ${path}`).toBe(404);
             expect(answer.headers['content-type']).toBe('text/plain; charset=utf-8');
             expect(answer.headers['cache-control']).toBe('no-store');
             expect(answer.body.toString('utf8')).toContain('npm run build');
@@ -317,6 +419,24 @@ describe('a server whose console was not built', () => {
       }
     } finally {
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a server started with CONSOLE=false', () => {
+  it('serves no console, though one is built: / and /console/config answer 404, and the API is unchanged', async () => {
+    const server = await startConsoleServer({ console: false });
+    try {
+      const script = /\ssrc="(assets\/[^"]+\.js)"/.exec(readFileSync(join(CONSOLE_DIR, 'index.html'), 'utf8'))![1]!;
+      for (const path of ['/', '/index.html', '/console/config', `/${script}`]) {
+        const answer = await send(server.port, path, { headers: { host: `127.0.0.1:${server.port}` } });
+        expect(answer.status, path).toBe(404);
+        expect(answer.headers['content-type'], path).toBe('application/json');
+        expect(answer.body.includes(server.devToken), path).toBe(false);
+      }
+      expect((await server.gql('{ viewer { subject } }')).data).toEqual({ viewer: { subject: 'tester' } });
+    } finally {
+      await server.close();
     }
   });
 });
