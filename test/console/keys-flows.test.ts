@@ -58,7 +58,11 @@ describe('generating a key', () => {
     await opener.click();
     await expect.poll(() => dialog().getByRole('heading', { name: 'Generate New API Key' }).isVisible()).toBe(true);
     // The dialog opens on its first field.
-    expect(await dialog().getByLabel('Name').evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
+    expect(
+      await dialog()
+        .getByLabel('Name')
+        .evaluate((element) => element === element.ownerDocument.activeElement),
+    ).toBe(true);
     await dialog().getByLabel('Name').fill('Billing worker');
     await dialog().getByRole('button', { name: 'Generate key' }).click();
 
@@ -199,7 +203,11 @@ describe('when the API refuses', () => {
     await dialog().getByLabel('Expires').selectOption('date');
     await dialog().getByRole('button', { name: 'Generate key' }).click();
     await expect.poll(() => dialog().getByLabel('Expiry date').getAttribute('aria-invalid')).toBe('true');
-    expect(await dialog().getByLabel('Expiry date').evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
+    expect(
+      await dialog()
+        .getByLabel('Expiry date')
+        .evaluate((element) => element === element.ownerDocument.activeElement),
+    ).toBe(true);
 
     await dialog().getByRole('button', { name: 'Cancel' }).click();
     expect(await table().getByRole('row').count()).toBe(before);
