@@ -2,8 +2,10 @@ import { useState } from 'react';
 import DeleteKey from '../api/operations/delete-key.graphql';
 import type { KeyPayload, KeyRow } from '../api/types';
 import { Dialog } from '../ui/dialog';
-import { Field, issueAt } from '../ui/field';
+import { DialogActions } from '../ui/dialog-actions';
+import { Field } from '../ui/field';
 import { ActionProblem } from './action-problem';
+import { ReasonField } from './reason-field';
 import { isStale, type Outcome, useKeyMutation } from './use-key-mutation';
 
 /** Deleting is for good: the user types the key's name to confirm. */
@@ -36,18 +38,9 @@ export function DeleteDialog({ apiKey, onClose, onStale }: { apiKey: KeyRow; onC
         <Field label="Type the key name to confirm" hint={`Type “${apiKey.name}”.`}>
           <input value={typed} onChange={(event) => setTyped(event.target.value)} autoComplete="off" spellCheck={false} data-autofocus />
         </Field>
-        <Field label="Reason (optional)" hint="Shown in the key’s history and the audit log." error={issueAt(failed?.error?.issues, 'input.reason')}>
-          <input value={reason} onChange={(event) => setReason(event.target.value)} maxLength={600} />
-        </Field>
+        <ReasonField value={reason} onChange={setReason} issues={failed?.error?.issues} />
         <ActionProblem outcome={failed} />
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="danger" disabled={!confirmed} aria-busy={fetching}>
-            Delete key
-          </button>
-        </div>
+        <DialogActions submit="Delete key" tone="danger" busy={fetching} disabled={!confirmed} onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -2,8 +2,9 @@ import { useState } from 'react';
 import RollKey from '../api/operations/roll-key.graphql';
 import type { KeyRow, RollPayload } from '../api/types';
 import { Dialog } from '../ui/dialog';
-import { Field, issueAt } from '../ui/field';
+import { DialogActions } from '../ui/dialog-actions';
 import { ActionProblem } from './action-problem';
+import { ReasonField } from './reason-field';
 import { SecretReveal } from './secret-reveal';
 import { isStale, type Outcome, useKeyMutation } from './use-key-mutation';
 
@@ -66,18 +67,9 @@ export function RollDialog({ apiKey, onClose, onStale }: { apiKey: KeyRow; onClo
             </label>
           ))}
         </fieldset>
-        <Field label="Reason (optional)" hint="Shown in the key’s history and the audit log." error={issueAt(failed?.error?.issues, 'input.reason')}>
-          <input value={reason} onChange={(event) => setReason(event.target.value)} maxLength={600} />
-        </Field>
+        <ReasonField value={reason} onChange={setReason} issues={failed?.error?.issues} />
         <ActionProblem outcome={failed} />
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" aria-busy={fetching}>
-            Roll key
-          </button>
-        </div>
+        <DialogActions submit="Roll key" busy={fetching} onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -3,8 +3,9 @@ import DeactivateKey from '../api/operations/deactivate-key.graphql';
 import ReactivateKey from '../api/operations/reactivate-key.graphql';
 import type { KeyPayload, KeyRow } from '../api/types';
 import { Dialog } from '../ui/dialog';
-import { Field, issueAt } from '../ui/field';
+import { DialogActions } from '../ui/dialog-actions';
 import { ActionProblem } from './action-problem';
+import { ReasonField } from './reason-field';
 import { isStale, type Outcome, useKeyMutation } from './use-key-mutation';
 
 const CHANGES = {
@@ -45,18 +46,9 @@ export function StatusChangeDialog({ change, apiKey, onClose, onStale }: { chang
           void submit();
         }}
       >
-        <Field label="Reason (optional)" hint="Shown in the key’s history and the audit log." error={issueAt(failed?.error?.issues, 'input.reason')}>
-          <input value={reason} onChange={(event) => setReason(event.target.value)} maxLength={600} data-autofocus />
-        </Field>
+        <ReasonField value={reason} onChange={setReason} issues={failed?.error?.issues} autoFocus />
         <ActionProblem outcome={failed} />
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className={change === 'deactivate' ? 'danger' : 'primary'} aria-busy={fetching}>
-            {verb}
-          </button>
-        </div>
+        <DialogActions submit={verb} tone={change === 'deactivate' ? 'danger' : 'primary'} busy={fetching} onCancel={onClose} />
       </form>
     </Dialog>
   );
