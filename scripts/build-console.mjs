@@ -17,11 +17,12 @@ function hasConsole(root) {
 }
 
 /**
- * Builds into `<out>/console` and gives the files written, relative to `out`. A copy of
+ * Builds into `<out>/console` and gives the files written, relative to `out` (`quiet`:
+ * esbuild prints nothing; a failure is only thrown). A copy of
  * the service without console/ (the server's sources alone) builds without it; the
  * service then answers / with a page saying the console was not built.
  */
-export async function buildConsole(esbuild, root, out) {
+export async function buildConsole(esbuild, root, out, { quiet = false } = {}) {
   if (!hasConsole(root)) return [];
   const problems = await checkOperations(root);
   if (problems.length > 0)
@@ -43,7 +44,8 @@ export async function buildConsole(esbuild, root, out) {
     define: { 'process.env.NODE_ENV': '"production"' },
     plugins: [operationsPlugin(root)],
     metafile: true,
-    logLevel: 'warning',
+    // Quiet: the caller reports a failure in a line of its own (see build.mjs).
+    logLevel: quiet ? 'silent' : 'warning',
   });
   const outputs = Object.keys(result.metafile.outputs).map((output) => relative(dir, join(root, output)).split(sep).join('/'));
   const script = outputs.find((file) => file.endsWith('.js'));

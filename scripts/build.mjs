@@ -231,7 +231,7 @@ export async function build(root = ROOT, { log = (line) => console.error(line), 
  */
 async function buildConsoleOrSay(esbuild, root, tmp, { log, strict }) {
   try {
-    return await buildConsole(esbuild, root, tmp);
+    return await buildConsole(esbuild, root, tmp, { quiet: !strict });
   } catch (error) {
     if (strict) throw error;
     log(

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -70,7 +71,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 logger.info({ url: `${server.url}/graphql`, database, production: config.production, instance: config.instanceId }, 'API key service listening');
 // For people and for scripts that start the server on PORT=0 (they read these lines from stderr).
 console.error(`GraphQL endpoint: ${server.url}/graphql`);
-if (config.console) console.error(`API Keys console: ${server.url}/`);
+if (config.console) console.error(`API Keys console: ${existsSync(join(builtConsoleDir(), 'index.html')) ? `${server.url}/` : 'not built (npm run build shows why)'}`);
 if (developmentToken) {
   console.error(`Development token: a bearer token with every permission on project "${DEMO_PROJECT}", valid 7 days (send it as Authorization: Bearer <token>):`);
   console.error(`TOKEN=${developmentToken}`);

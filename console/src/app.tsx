@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Provider } from 'urql';
 import { createApiClient } from './api/client';
 import { isEmbedded, listenForEmbedder, tellEmbedder } from './auth/embedding';
@@ -9,6 +9,8 @@ import { LoadError, Loading } from './ui/states';
 
 const READY_EVERY_MS = 1000;
 const READY_TRIES = 30;
+/** Refused embedder tokens in a row (no answered request between them) after which the console stops asking for more. */
+const EMBEDDED_REFUSALS = 3;
 
 /**
  * Settles who the console acts as, then shows it. In order: a token typed in earlier in
@@ -24,6 +26,17 @@ export function App() {
   // (a refused one would otherwise be retried without end); a new one, after a restart, is.
   const [declinedToken, setDeclinedToken] = useState<string | null>(null);
   const embedded = isEmbedded() && (config?.embedOrigins.length ?? 0) > 0;
+  // Tokens already found refused: several requests failing at once are one refusal.
+  const refusedTokens = useRef(new Set<string>());
+  const embeddedRefusals = useRef(0);
+  const [embedFailure, setEmbedFailure] = useState(false);
+
+  // A page handing over token after refused token would otherwise be asked without end.
+  const embeddedRefused = useCallback(() => {
+    if (!config) return;
+    if (++embeddedRefusals.current >= EMBEDDED_REFUSALS) setEmbedFailure(true);
+    else tellEmbedder(config.embedOrigins, 'expired');
+  }, [config]);
 
   const load = useCallback(() => {
     setConfigError(null);
@@ -41,6 +54,8 @@ export function App() {
     let answered = false;
     const stop = listenForEmbedder(config.embedOrigins, ({ token, projectId }) => {
       answered = true;
+      // Handed a token already refused: as good as refused again, without asking the API.
+      if (refusedTokens.current.has(token)) return embeddedRefused();
       setSession({ token, source: 'embedded' });
       if (projectId && !window.location.hash.startsWith(`#/projects/${encodeURIComponent(projectId)}/`)) window.location.hash = `#/projects/${encodeURIComponent(projectId)}/keys`;
     });
@@ -56,7 +71,7 @@ export function App() {
       clearInterval(timer);
       stop();
     };
-  }, [config, embedded]);
+  }, [config, embedded, embeddedRefused]);
 
   const signOut = useCallback((from: Session | null, why: string | null) => {
     forgetSession();
@@ -67,15 +82,29 @@ export function App() {
 
   const onUnauthorized = useCallback(
     (refused: Session) => {
-      if (embedded && config) tellEmbedder(config.embedOrigins, 'expired');
+      if (refusedTokens.current.has(refused.token)) return;
+      refusedTokens.current.add(refused.token);
+      if (embedded) embeddedRefused();
       signOut(refused, 'Your token was refused: it expired or is not valid here. Sign in again.');
       // The server may have restarted with a new development token: ask once more.
       if (refused.source === 'development') load();
     },
-    [embedded, config, signOut, load],
+    [embedded, embeddedRefused, signOut, load],
   );
 
-  const client = useMemo(() => (session ? createApiClient({ token: session.token, onUnauthorized: () => onUnauthorized(session) }) : null), [session, onUnauthorized]);
+  const client = useMemo(
+    () =>
+      session
+        ? createApiClient({
+            token: session.token,
+            onUnauthorized: () => onUnauthorized(session),
+            onAccepted: () => {
+              embeddedRefusals.current = 0;
+            },
+          })
+        : null,
+    [session, onUnauthorized],
+  );
 
   if (configError)
     return (
@@ -91,6 +120,16 @@ export function App() {
       </main>
     );
   if (!session || !client) {
+    if (embedded && embedFailure)
+      return (
+        <main id="main" className="centered">
+          <h1>API Keys</h1>
+          <p className="notice" role="alert">
+            The page showing this console handed it {EMBEDDED_REFUSALS} tokens in a row that the service refused. Reload the page to try again; if it keeps happening, the platform
+            signs its tokens with a secret or permissions this service does not accept.
+          </p>
+        </main>
+      );
     if (embedded)
       return (
         <main id="main" className="centered">

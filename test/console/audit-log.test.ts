@@ -88,6 +88,16 @@ describe('the audit log page', () => {
     await signedIn.close();
   });
 
+  it('opens on the audit log for a token that may read it but not the keys', async () => {
+    const auditor = await server.tokenFor('auditor', { demo: ['audit:read'] });
+    const page = await browser.newPage();
+    await page.addInitScript((token) => sessionStorage.setItem('api-keys-console.token', token), auditor);
+    await page.goto(`${server.url}/`);
+    await page.waitForURL(`${server.url}/#/projects/demo/audit`);
+    await events(page).getByRole('row').nth(2).waitFor();
+    await page.close();
+  });
+
   for (const width of [390, 1280]) {
     it(`has no serious or critical axe violation at ${width} px`, async () => {
       const page = await browser.newPage({ width, height: 900 });

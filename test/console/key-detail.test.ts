@@ -10,7 +10,7 @@ let server: ConsoleServer;
 let browser: ConsoleBrowser;
 let keyId: string;
 let successorId: string;
-let beforeDeactivation: string;
+let whileInactive: string;
 
 beforeAll(async () => {
   server = await startConsoleServer();
@@ -21,12 +21,12 @@ beforeAll(async () => {
   ({ keyId } = generated.data.generateApiKey);
   const { secret } = generated.data.generateApiKey;
   for (let i = 0; i < 3; i++) expect((await server.verify(secret)).code).toBe('VALID');
-  // The moment between the last two changes, to travel back to.
-  await new Promise((resolve) => setTimeout(resolve, 1100));
-  beforeDeactivation = new Date().toISOString();
-  await new Promise((resolve) => setTimeout(resolve, 1100));
   await server.gql('mutation ($id: ID!) { deactivateApiKey(input: { id: $id, reason: "audit finding 7" }) { __typename } }', { id: keyId });
   expect((await server.verify(secret)).code).toBe('INACTIVE');
+  // A moment while it was inactive (whole seconds apart: the page's field takes seconds), to travel back to.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  whileInactive = new Date().toISOString();
+  await new Promise((resolve) => setTimeout(resolve, 1100));
   await server.gql('mutation ($id: ID!) { reactivateApiKey(input: { id: $id }) { __typename } }', { id: keyId });
   const rolled = await server.gql('mutation ($id: ID!) { rollApiKey(input: { id: $id, gracePeriodSeconds: 3600 }) { ... on RollApiKeyPayload { keyId } } }', { id: keyId });
   successorId = rolled.data.rollApiKey.keyId;
@@ -97,13 +97,15 @@ describe('the key detail page', () => {
       const at = new Date(iso);
       const pad = (n: number) => String(n).padStart(2, '0');
       return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
-    }, beforeDeactivation);
+    }, whileInactive);
     await asOf.getByLabel('Show the key as of').fill(local);
     await asOf.getByRole('button', { name: 'Show' }).click();
     await asOf.locator('.as-of-result').waitFor();
+    // Then, unlike now, inactive for the reason given; and not yet rolled (version 2 of 4).
     const then = await asOf.locator('.as-of-result').innerText();
-    expect(then).toContain('Active');
-    expect(then).not.toContain('audit finding 7');
+    expect(then).toContain('Inactive');
+    expect(then).toContain('audit finding 7');
+    expect(then).toMatch(/Version\s*2\b/);
 
     await asOf.getByLabel('Show the key as of').fill('2020-01-01T00:00:00');
     await asOf.getByRole('button', { name: 'Show' }).click();

@@ -10,13 +10,15 @@ export interface ClientOptions {
   token: string;
   /** A request was refused for its token (expired, revoked): the console asks for another. */
   onUnauthorized(): void;
+  /** A request was answered with data: the token works. */
+  onAccepted?(): void;
 }
 
 export function endpoint(): string {
   return new URL('graphql', document.baseURI).toString();
 }
 
-export function createApiClient({ token, onUnauthorized }: ClientOptions): Client {
+export function createApiClient({ token, onUnauthorized, onAccepted }: ClientOptions): Client {
   const authorization = `Bearer ${token}`;
   const sse = createSseClient({
     url: endpoint(),
@@ -32,6 +34,9 @@ export function createApiClient({ token, onUnauthorized }: ClientOptions): Clien
       mapExchange({
         onError(error) {
           if ((error.response as Response | undefined)?.status === 401) onUnauthorized();
+        },
+        onResult(result) {
+          if (result.data) onAccepted?.();
         },
       }),
       cacheExchange,

@@ -27,6 +27,9 @@ export function KeysPage({ projectId }: { projectId: string }) {
   const [cursors, setCursors] = useState<(string | null)[]>([]);
   const [after, setAfter] = useState<string | null>(null);
   const [open, setOpen] = useState<Open>(null);
+  // A load the user asked for (a filter, a page): said while it runs. Background reloads are not,
+  // or screen readers would hear "Updating…" every few seconds.
+  const [asked, setAsked] = useState(false);
 
   const variables = {
     projectId,
@@ -48,7 +51,11 @@ export function KeysPage({ projectId }: { projectId: string }) {
   const previousPage = () => {
     setAfter(cursors.at(-1) ?? null);
     setCursors(cursors.slice(0, -1));
+    setAsked(true);
   };
+  useEffect(() => {
+    if (asked && !fetching && !stale) setAsked(false);
+  }, [asked, fetching, stale]);
 
   // A later page emptied meanwhile (its keys deleted): back to the one before.
   const emptiedPage = data && !fetching && keys.length === 0 && cursors.length > 0;
@@ -80,10 +87,11 @@ export function KeysPage({ projectId }: { projectId: string }) {
           setFilter(next);
           setCursors([]);
           setAfter(null);
+          setAsked(true);
         }}
       />
       <p className="updating" role="status">
-        {data && (fetching || stale) && !emptiedPage ? 'Updating…' : ''}
+        {data && asked && (fetching || stale) ? 'Updating…' : ''}
       </p>
       {error && !data ? (
         <LoadError error={error} retry={refresh} />
@@ -111,6 +119,7 @@ export function KeysPage({ projectId }: { projectId: string }) {
           onNext={() => {
             setCursors([...cursors, after]);
             setAfter(connection?.pageInfo.endCursor ?? null);
+            setAsked(true);
           }}
         />
       )}

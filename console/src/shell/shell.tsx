@@ -18,10 +18,13 @@ export function Shell({ session, onSignOut }: { session: Session; onSignOut(): v
   const visible = viewer?.projects.filter((entry) => entry.project !== null) ?? [];
 
   // No project in the URL: open the first one the token may see.
-  const firstVisible = visible[0]?.projectId;
+  const firstProject = visible[0]?.projectId;
+  // A token that may read the audit log but not the keys opens on the audit log.
+  const firstPermissions = visible[0]?.permissions ?? [];
+  const firstView = !firstPermissions.includes('keys:read') && firstPermissions.includes('audit:read') ? 'audit' : 'keys';
   useEffect(() => {
-    if (route.view === 'home' && firstVisible) navigate({ view: 'keys', projectId: firstVisible });
-  }, [route.view, firstVisible]);
+    if (route.view === 'home' && firstProject) navigate({ view: firstView, projectId: firstProject });
+  }, [route.view, firstProject, firstView]);
 
   const projectId = route.view === 'home' ? null : route.projectId;
   return (
