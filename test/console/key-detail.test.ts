@@ -64,6 +64,33 @@ describe('the key detail page', () => {
     await page.close();
   });
 
+  it("shows another client's change in the history without a reload", async () => {
+    const page = await browser.newPage();
+    const { data } = await server.gql('mutation { generateApiKey(input: { projectId: "demo", name: "Watched key", environment: "test" }) { ... on GenerateApiKeyPayload { keyId } } }');
+    const watched = data.generateApiKey.keyId as string;
+    await openDetail(page, watched);
+    const history = page.getByRole('region', { name: 'History' });
+    await server.gql('mutation ($id: ID!) { deactivateApiKey(input: { id: $id, reason: "changed elsewhere" }) { __typename } }', { id: watched });
+    // The page asks again every 15 s, and at once when its tab becomes visible again.
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await expect.poll(() => history.innerText()).toContain('changed elsewhere');
+    await page.close();
+  });
+
+  it('keeps its chart when the usage is refreshed (new data, same chart)', async () => {
+    const page = await browser.newPage();
+    await openDetail(page, keyId);
+    const usage = page.getByRole('region', { name: 'Usage' });
+    await usage.locator('.usage-totals').waitFor();
+    await usage.locator('canvas').evaluate((canvas) => canvas.setAttribute('data-first', 'yes'));
+    const answered = page.waitForResponse((response) => response.url().includes('/graphql'));
+    await usage.getByRole('button', { name: 'Refresh usage' }).click();
+    await answered;
+    await page.waitForTimeout(200);
+    expect(await usage.locator('canvas[data-first="yes"]').count()).toBe(1);
+    await page.close();
+  });
+
   it('counts the verifications in its usage section, accepted and refused', async () => {
     const page = await browser.newPage();
     await openDetail(page, keyId);

@@ -3,10 +3,13 @@ import { useQuery } from 'urql';
 import KeyHistoryQuery from '../api/operations/key-history.graphql';
 import type { AuditEventFields } from '../api/types';
 import { Empty, LoadError, Loading } from '../ui/states';
+import { usePolling } from '../ui/use-polling';
 import { HistoryEvent } from './history-event';
 import type { KeyHistoryData } from './types';
 
 const PAGE_SIZE = 50;
+/** How often the newest events are asked for again while the tab is visible: another client's change shows without a reload. */
+const REFRESH_MS = 15_000;
 
 /** The key's lifecycle events, newest first, 50 at a time: "Show more" adds the next page below. */
 export function KeyHistory({ projectId, keyId }: { projectId: string; keyId: string }) {
@@ -17,9 +20,13 @@ export function KeyHistory({ projectId, keyId }: { projectId: string; keyId: str
   const [focusFrom, setFocusFrom] = useState<number | null>(null);
   const list = useRef<HTMLOListElement>(null);
   const [{ data, error, fetching }, reexecute] = useQuery<KeyHistoryData>({ query: KeyHistoryQuery, variables: { id: keyId, first: PAGE_SIZE, after } });
+  // The newest page, kept live above the pages shown so far (the same request as the first page until "Show more").
+  const [{ data: newest }, reexecuteNewest] = useQuery<KeyHistoryData>({ query: KeyHistoryQuery, variables: { id: keyId, first: PAGE_SIZE, after: null } });
+  usePolling(() => reexecuteNewest({ requestPolicy: 'network-only' }), REFRESH_MS, true);
 
   const page = data?.apiKey?.auditHistory;
-  const events = withoutRepeats([...earlier, ...(page?.edges.map((edge) => edge.node) ?? [])]);
+  const nodes = (history: typeof page) => history?.edges.map((edge) => edge.node) ?? [];
+  const events = withoutRepeats([...nodes(newest?.apiKey?.auditHistory), ...earlier, ...nodes(page)]);
 
   // After "Show more", focus goes to the first event added, so keyboard users carry on from there.
   useEffect(() => {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Granularity, UsagePoint } from './types';
@@ -17,11 +17,19 @@ const REFUSED = '#b3261e';
  */
 export function UsageChart({ points, granularity, label }: { points: UsagePoint[]; granularity: Granularity; label: string }) {
   const container = useRef<HTMLDivElement>(null);
+  const plotRef = useRef<uPlot | null>(null);
   const [hovered, setHovered] = useState<number | null>(null);
+  const data = useMemo<uPlot.AlignedData>(
+    () => [points.map((point) => Date.parse(point.start) / 1000), points.map((point) => point.valid), points.map((point) => point.rejected)],
+    [points],
+  );
+  const latest = useRef(data);
+  latest.current = data;
 
+  // Made once per granularity; a refresh of the same range only gives it new data (below),
+  // so the chart does not flicker and the point under the pointer stays read out.
   useEffect(() => {
     const element = container.current!;
-    const data: uPlot.AlignedData = [points.map((point) => Date.parse(point.start) / 1000), points.map((point) => point.valid), points.map((point) => point.rejected)];
     const plot = new uPlot(
       {
         width: Math.max(element.clientWidth, 200),
@@ -43,16 +51,22 @@ export function UsageChart({ points, granularity, label }: { points: UsagePoint[
         series: [{}, { label: 'Accepted', stroke: ACCEPTED, width: 2, points: { size: 5 } }, { label: 'Refused', stroke: REFUSED, width: 2, dash: [6, 4], points: { size: 5 } }],
         hooks: { setCursor: [(plot) => setHovered(plot.cursor.idx ?? null)] },
       },
-      data,
+      latest.current,
       element,
     );
+    plotRef.current = plot;
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(element.clientWidth, 200), height: HEIGHT }));
     resize.observe(element);
     return () => {
       resize.disconnect();
       plot.destroy();
+      plotRef.current = null;
     };
-  }, [points, granularity]);
+  }, [granularity]);
+
+  useEffect(() => {
+    plotRef.current?.setData(data);
+  }, [data]);
 
   const point = hovered === null ? undefined : points[hovered];
   return (
