@@ -66,7 +66,9 @@ describe('the key detail page', () => {
 
   it("shows another client's change in the history without a reload", async () => {
     const page = await browser.newPage();
-    const { data } = await server.gql('mutation { generateApiKey(input: { projectId: "demo", name: "Watched key", environment: "test" }) { ... on GenerateApiKeyPayload { keyId } } }');
+    const { data } = await server.gql(
+      'mutation { generateApiKey(input: { projectId: "demo", name: "Watched key", environment: "test" }) { ... on GenerateApiKeyPayload { keyId } } }',
+    );
     const watched = data.generateApiKey.keyId as string;
     await openDetail(page, watched);
     const history = page.getByRole('region', { name: 'History' });
