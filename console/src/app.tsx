@@ -26,10 +26,13 @@ export function App() {
   // (a refused one would otherwise be retried without end); a new one, after a restart, is.
   const [declinedToken, setDeclinedToken] = useState<string | null>(null);
   const embedded = isEmbedded() && (config?.embedOrigins.length ?? 0) > 0;
-  // Tokens already found refused: several requests failing at once are one refusal.
-  const refusedTokens = useRef(new Set<string>());
+  // Sessions already found refused: several requests failing at once are one refusal.
+  const refusedSessions = useRef(new WeakSet<Session>());
+  // Tokens of the embedding page found refused: handed again, they count as refused at once.
+  const refusedEmbedTokens = useRef(new Set<string>());
   const embeddedRefusals = useRef(0);
   const [embedFailure, setEmbedFailure] = useState(false);
+  const [embedSilent, setEmbedSilent] = useState(false);
 
   // A page handing over token after refused token would otherwise be asked without end.
   const embeddedRefused = useCallback(() => {
@@ -45,24 +48,31 @@ export function App() {
   useEffect(load, [load]);
 
   useEffect(() => {
-    if (!config || session) return;
+    // Framed by a platform, the console acts as the platform's user only, never as the developer.
+    if (!config || session || embedded) return;
     if (config.developmentToken && config.developmentToken !== declinedToken) setSession({ token: config.developmentToken, source: 'development' });
-  }, [config, session, declinedToken]);
+  }, [config, session, declinedToken, embedded]);
 
   useEffect(() => {
     if (!config || !embedded) return;
     let answered = false;
     const stop = listenForEmbedder(config.embedOrigins, ({ token, projectId }) => {
       answered = true;
+      setEmbedSilent(false);
       // Handed a token already refused: as good as refused again, without asking the API.
-      if (refusedTokens.current.has(token)) return embeddedRefused();
+      if (refusedEmbedTokens.current.has(token)) return embeddedRefused();
+      setEmbedFailure(false);
       setSession({ token, source: 'embedded' });
       if (projectId && !window.location.hash.startsWith(`#/projects/${encodeURIComponent(projectId)}/`)) window.location.hash = `#/projects/${encodeURIComponent(projectId)}/keys`;
     });
     // Said again until answered: the embedding page may start listening after the frame loads.
     let tries = 0;
     const ready = () => {
-      if (answered || tries++ >= READY_TRIES) return clearInterval(timer);
+      if (answered) return clearInterval(timer);
+      if (tries++ >= READY_TRIES) {
+        clearInterval(timer);
+        return setEmbedSilent(true);
+      }
       tellEmbedder(config.embedOrigins, 'ready');
     };
     const timer = setInterval(ready, READY_EVERY_MS);
@@ -82,14 +92,17 @@ export function App() {
 
   const onUnauthorized = useCallback(
     (refused: Session) => {
-      if (refusedTokens.current.has(refused.token)) return;
-      refusedTokens.current.add(refused.token);
-      if (embedded) embeddedRefused();
+      if (refusedSessions.current.has(refused)) return;
+      refusedSessions.current.add(refused);
+      if (refused.source === 'embedded') {
+        refusedEmbedTokens.current.add(refused.token);
+        embeddedRefused();
+      }
       signOut(refused, 'Your token was refused: it expired or is not valid here. Sign in again.');
       // The server may have restarted with a new development token: ask once more.
       if (refused.source === 'development') load();
     },
-    [embedded, embeddedRefused, signOut, load],
+    [embeddedRefused, signOut, load],
   );
 
   const client = useMemo(
@@ -100,6 +113,7 @@ export function App() {
             onUnauthorized: () => onUnauthorized(session),
             onAccepted: () => {
               embeddedRefusals.current = 0;
+              setEmbedFailure(false);
             },
           })
         : null,
@@ -127,6 +141,15 @@ export function App() {
           <p className="notice" role="alert">
             The page showing this console handed it {EMBEDDED_REFUSALS} tokens in a row that the service refused. Reload the page to try again; if it keeps happening, the platform
             signs its tokens with a secret or permissions this service does not accept.
+          </p>
+        </main>
+      );
+    if (embedded && embedSilent)
+      return (
+        <main id="main" className="centered">
+          <h1>API Keys</h1>
+          <p className="notice" role="alert">
+            The page showing this console has not handed it a token. It must answer the console's “ready” message (README, Embedding the console).
           </p>
         </main>
       );

@@ -59,7 +59,8 @@ async function freePort(): Promise<number> {
 
 /** A service that lets http://127.0.0.1:<platformPort> embed its console, and a key to see there. */
 async function embeddableService(platformPort: number): Promise<ConsoleServer> {
-  const service = await startConsoleServer({ developmentToken: false, consoleEmbedOrigins: [`http://127.0.0.1:${platformPort}`], actor: 'platform-backend' });
+  // With the development token on: a framed console must still act only as the platform's user.
+  const service = await startConsoleServer({ consoleEmbedOrigins: [`http://127.0.0.1:${platformPort}`], actor: 'platform-backend' });
   closers.push(() => service.close());
   await service.gql('mutation { generateApiKey(input: { projectId: "demo", name: "Embedded view key", environment: "live" }) { __typename } }');
   return service;
@@ -84,6 +85,7 @@ describe('embedding the console', () => {
     const frame = page.frameLocator('#console');
     await frame.getByRole('table', { name: 'API keys' }).getByRole('row').filter({ hasText: 'Embedded view key' }).waitFor();
     expect(await frame.getByText('jane@platform.example').count()).toBe(1);
+    expect(await frame.getByText('developer', { exact: true }).count()).toBe(0);
     // No sign-in screen and no sign-out button: the platform owns the session.
     expect(await frame.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as any).asked)).toContain('api-keys-console:ready');
@@ -121,6 +123,8 @@ describe('embedding the console', () => {
     await page.waitForTimeout(1500);
     const asked: string[] = await page.evaluate(() => (globalThis as any).asked);
     expect(asked.filter((type) => type === 'api-keys-console:token-expired')).toHaveLength(2);
+    // Not the development token instead, though this server hands it to pages on this machine.
+    expect(await page.frameLocator('#console').getByText('developer', { exact: true }).count()).toBe(0);
     await page.close();
   });
 

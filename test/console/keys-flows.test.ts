@@ -124,6 +124,55 @@ describe('generating a key', () => {
   });
 });
 
+describe('a secret on screen', () => {
+  it('survives Back with "stay", which leaves the history as it was', async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.getByRole('heading', { level: 1, name: 'API Keys' }).waitFor();
+    await page.getByRole('button', { name: 'Generate New API Key' }).click();
+    await dialog().getByLabel('Name').fill('Kept through Back');
+    await dialog().getByRole('button', { name: 'Generate key' }).click();
+    const secret = await dialog().getByLabel('Secret').inputValue();
+
+    page.once('dialog', (question) => void question.dismiss());
+    await page.evaluate(() => history.back());
+    await page.waitForTimeout(500);
+    expect(await page.evaluate(() => window.location.hash)).toBe('#/projects/demo/keys');
+    expect(await dialog().getByLabel('Secret').inputValue()).toBe(secret);
+
+    await dialog().getByRole('checkbox', { name: /I have stored this key/ }).check();
+    await dialog().getByRole('button', { name: 'Done' }).click();
+    // Back now goes where it would have: the audit log, one step back.
+    await page.evaluate(() => history.back());
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    await page.evaluate(() => history.forward());
+    await page.getByRole('heading', { level: 1, name: 'API Keys' }).waitFor();
+  });
+
+  it('cannot be lost by cancelling while the key is being generated', async () => {
+    // The answer is held back a moment, as on a slow network.
+    await page.route('**/graphql', async (route) => {
+      if (route.request().method() === 'POST' && route.request().postData()?.includes('GenerateKey')) await new Promise((resolve) => setTimeout(resolve, 800));
+      await route.continue();
+    });
+    try {
+      await page.getByRole('button', { name: 'Generate New API Key' }).click();
+      await dialog().getByLabel('Name').fill('Slow network key');
+      await dialog().getByRole('button', { name: 'Generate key' }).click();
+      await page.keyboard.press('Escape');
+      // Marked disabled while the request runs; a click on it (forced: Playwright respects aria-disabled) does nothing.
+      await dialog().getByRole('button', { name: 'Cancel' }).click({ force: true });
+      const secret = await dialog().getByLabel('Secret').inputValue();
+      expect(secret).toMatch(/^ak_live_/);
+      await dialog().getByRole('checkbox', { name: /I have stored this key/ }).check();
+      await dialog().getByRole('button', { name: 'Done' }).click();
+    } finally {
+      await page.unroute('**/graphql');
+    }
+  });
+});
+
 describe('the lifecycle from the row menu', () => {
   it('deactivates, reactivates, rolls with a grace period and deletes with a typed confirmation', async () => {
     const secret = await generate('Search indexer');
@@ -170,6 +219,8 @@ describe('the lifecycle from the row menu', () => {
     await dialog().getByLabel('Type the key name to confirm').fill('Search indexer');
     await confirm.click();
     await expect.poll(() => original().count()).toBe(0);
+    // The row and the menu button focus would return to are gone: focus is on the page's heading, not lost.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
     expect((await server.verify(secret)).code).toBe('DELETED');
     expect((await server.verify(successorSecret)).code).toBe('VALID');
 

@@ -210,8 +210,18 @@ describe('the console without a development token', () => {
     // The browser logs the refused request (401) itself; nothing else may go wrong.
     expect(pageProblems(page).filter((problem) => !/status of 401/.test(problem))).toEqual([]);
 
-    // Signing in again with a good token works from there.
+    // The same token pasted again is refused again, back to the sign-in screen (not a stuck page).
+    await signIn(page, forged);
+    await signInHeading(page).waitFor(SHOWN);
+    await expect.poll(() => page.getByLabel('Bearer token').inputValue()).toBe('');
+
+    // Signing in again with a good token works from there, on the view the address names.
+    await page.evaluate(() => {
+      window.location.hash = '#/projects/demo/audit';
+    });
     await signIn(page, server.devToken);
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor(SHOWN);
+    await page.getByRole('link', { name: 'Keys' }).click();
     await keysHeading(page).waitFor(SHOWN);
     await page.close();
   });

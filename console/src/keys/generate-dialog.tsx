@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import GenerateKey from '../api/operations/generate-key.graphql';
 import type { SecretPayload } from '../api/types';
 import { Dialog } from '../ui/dialog';
+import { DialogActions } from '../ui/dialog-actions';
 import { Field, issueAt } from '../ui/field';
 import { EXPIRY_CHOICES, type ExpiryChoice, expiresAtFor } from './expiry-choice';
 import { SecretReveal } from './secret-reveal';
@@ -52,7 +53,7 @@ export function GenerateDialog({ projectId, onClose }: { projectId: string; onCl
   };
 
   return (
-    <Dialog title="Generate New API Key" description="The secret is shown once, right after it is generated." onClose={onClose}>
+    <Dialog title="Generate New API Key" description="The secret is shown once, right after it is generated." onClose={fetching ? undefined : onClose}>
       <form
         ref={form}
         noValidate
@@ -91,14 +92,7 @@ export function GenerateDialog({ projectId, onClose }: { projectId: string; onCl
             {problem}
           </p>
         )}
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" aria-busy={fetching}>
-            {fetching ? 'Generating…' : 'Generate key'}
-          </button>
-        </div>
+        <DialogActions submit={fetching ? 'Generating…' : 'Generate key'} busy={fetching} onCancel={onClose} />
       </form>
     </Dialog>
   );

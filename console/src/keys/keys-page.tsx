@@ -63,6 +63,12 @@ export function KeysPage({ projectId }: { projectId: string }) {
     if (emptiedPage) previousPage();
   });
 
+  // The control that had focus may leave with its row (a deleted key, a status filter): focus
+  // then goes to the page's heading rather than to nowhere.
+  useEffect(() => {
+    if (data && open === null && document.activeElement === document.body) document.querySelector<HTMLElement>('main h1')?.focus();
+  }, [data, open]);
+
   // A dialog acts on the key as the list shows it now: after a conflict the list is reloaded,
   // and trying again sends the version the user now sees.
   const current = (key: KeyRow) => keys.find((row) => row.id === key.id) ?? key;

@@ -42,7 +42,7 @@ export function RollDialog({ apiKey, onClose, onStale }: { apiKey: KeyRow; onClo
     <Dialog
       title={`Roll ${apiKey.name}`}
       description="A new key replaces this one (same name and environment). The old key keeps working for the grace period, then answers EXPIRED."
-      onClose={onClose}
+      onClose={fetching ? undefined : onClose}
     >
       <form
         onSubmit={(event) => {

@@ -23,26 +23,54 @@ export function hrefOf(route: Route): string {
   return `${base}/keys`;
 }
 
-export function navigate(route: Route): void {
-  window.location.hash = hrefOf(route);
+/** Goes to `route`; `replace`: in place of the current history entry (a redirect, not a step Back returns to). */
+export function navigate(route: Route, { replace = false } = {}): void {
+  if (replace) window.location.replace(hrefOf(route));
+  else window.location.hash = hrefOf(route);
 }
+
+// Each history entry the console has shown carries its position in the tab's history
+// (history.state.consolePosition), so that a Back or Forward the user takes back ("stay",
+// below) can be undone by stepping the same distance the other way, leaving history as it was.
 
 /** What a page being left would lose, asked about before the route changes; null: nothing. */
 let leaveWarning: string | null = null;
-let shownHash = window.location.hash;
+let shownHash = '';
+let shownPosition = 0;
+
+function positionOf(state: unknown): number | null {
+  const position = (state as { consolePosition?: unknown } | null)?.consolePosition;
+  return typeof position === 'number' ? position : null;
+}
+
+/** Marks the current entry with its position (a new entry: one after the entry it was made from). */
+function markShown(): void {
+  let position = positionOf(history.state);
+  if (position === null) {
+    position = shownHash === '' ? 0 : shownPosition + 1;
+    history.replaceState({ ...(history.state ?? {}), consolePosition: position }, '');
+  }
+  shownPosition = position;
+  shownHash = window.location.hash;
+}
 
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash));
   useEffect(() => {
+    // Mounted again after signing in: the address may have changed meanwhile.
+    markShown();
+    setRoute(parseRoute(shownHash));
     const update = () => {
-      if (window.location.hash === shownHash) return;
+      if (window.location.hash === shownHash) return markShown();
       // Back, a link or the project switcher while a secret is still on screen: ask, and on
-      // "stay" put the address back (the view never changed, so the secret is still there).
+      // "stay" step back to the entry shown (the view never changed: the secret is still there).
       if (leaveWarning !== null && !window.confirm(leaveWarning)) {
-        history.replaceState(history.state, '', shownHash || window.location.pathname);
+        const position = positionOf(history.state);
+        if (position === null) history.back();
+        else history.go(shownPosition - position);
         return;
       }
-      shownHash = window.location.hash;
+      markShown();
       setRoute(parseRoute(shownHash));
     };
     window.addEventListener('hashchange', update);

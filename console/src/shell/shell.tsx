@@ -23,15 +23,16 @@ export function Shell({ session, onSignOut }: { session: Session; onSignOut(): v
   const firstPermissions = visible[0]?.permissions ?? [];
   const firstView = !firstPermissions.includes('keys:read') && firstPermissions.includes('audit:read') ? 'audit' : 'keys';
   useEffect(() => {
-    if (route.view === 'home' && firstProject) navigate({ view: firstView, projectId: firstProject });
+    if (route.view === 'home' && firstProject) navigate({ view: firstView, projectId: firstProject }, { replace: true });
   }, [route.view, firstProject, firstView]);
 
   const projectId = route.view === 'home' ? null : route.projectId;
   return (
     <>
-      <a className="skip-link" href="#main">
+      {/* A button, not a #main link: the fragment holds the route. Focus moves to the view's heading. */}
+      <button type="button" className="skip-link" onClick={() => document.querySelector<HTMLElement>('main h1')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header className="topbar">
         <span className="brand">API Keys</span>
         {viewer && <ProjectSwitcher viewer={viewer} current={projectId} />}

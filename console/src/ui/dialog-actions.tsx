@@ -1,6 +1,6 @@
 /**
- * Cancel and the dialog's submit button. While the request runs the button stays
- * focusable (aria-busy, not disabled: disabling the focused button would drop focus).
+ * Cancel and the dialog's submit button. While the request runs both stay focusable
+ * (aria-busy and aria-disabled, not disabled: disabling the focused button would drop focus).
  */
 export function DialogActions({
   submit,
@@ -17,7 +17,8 @@ export function DialogActions({
 }) {
   return (
     <div className="dialog-actions">
-      <button type="button" onClick={onCancel}>
+      {/* Not while the request runs: it completes anyway, and a new key's secret would be lost. */}
+      <button type="button" aria-disabled={busy} onClick={() => !busy && onCancel()}>
         Cancel
       </button>
       <button type="submit" className={tone} aria-busy={busy} disabled={disabled}>
