@@ -141,7 +141,9 @@ describe('a secret on screen', () => {
     expect(await page.evaluate(() => window.location.hash)).toBe('#/projects/demo/keys');
     expect(await dialog().getByLabel('Secret').inputValue()).toBe(secret);
 
-    await dialog().getByRole('checkbox', { name: /I have stored this key/ }).check();
+    await dialog()
+      .getByRole('checkbox', { name: /I have stored this key/ })
+      .check();
     await dialog().getByRole('button', { name: 'Done' }).click();
     // Back now goes where it would have: the audit log, one step back.
     await page.evaluate(() => history.back());
@@ -165,7 +167,9 @@ describe('a secret on screen', () => {
       await dialog().getByRole('button', { name: 'Cancel' }).click({ force: true });
       const secret = await dialog().getByLabel('Secret').inputValue();
       expect(secret).toMatch(/^ak_live_/);
-      await dialog().getByRole('checkbox', { name: /I have stored this key/ }).check();
+      await dialog()
+        .getByRole('checkbox', { name: /I have stored this key/ })
+        .check();
       await dialog().getByRole('button', { name: 'Done' }).click();
     } finally {
       await page.unroute('**/graphql');
