@@ -55,7 +55,7 @@ const NOT_WRITABLE = new Set(['EACCES', 'EROFS', 'EPERM']);
 const distOf = (root) => join(root, 'dist');
 
 /** Entry name → source: `main` and one `cli/<name>` per src/cli/*.ts present now (CLIs added later are found by the next build). */
-export function entryPoints(root = ROOT) {
+function entryPoints(root = ROOT) {
   const entries = { main: 'src/main.ts' };
   for (const file of readdirSync(join(root, 'src', 'cli')).sort()) {
     if (file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.endsWith('.test.ts')) entries[`cli/${file.slice(0, -3)}`] = `src/cli/${file}`;
@@ -68,7 +68,7 @@ export function entryPoints(root = ROOT) {
  * times: a checkout or a copy into an image changes times, not what the bundle is made of.
  * Hashing the ~150 files takes a few milliseconds.
  */
-export function sourceFingerprint(root = ROOT) {
+function sourceFingerprint(root = ROOT) {
   const hash = createHash('sha256');
   const visit = (path) => {
     const rel = relative(root, path).split(sep).join('/');
@@ -109,7 +109,7 @@ export function builtEntries(root = ROOT) {
  * on a missing import, or silently differ without tsconfig.json), so dist/ is run as built.
  * Only inputs present at build time count: a project without one of them still rebuilds on edits.
  */
-export function missingInputs(root = ROOT) {
+function missingInputs(root = ROOT) {
   const info = readInfo(root);
   if (!Array.isArray(info?.files)) return [];
   // Builds before build-info recorded its inputs were made from all of them.
@@ -118,7 +118,7 @@ export function missingInputs(root = ROOT) {
 }
 
 /** Why dist/ must be (re)built, or null when it is up to date with the sources (or they cannot rebuild it). */
-export function staleReason(root = ROOT) {
+function staleReason(root = ROOT) {
   const info = readInfo(root);
   if (!Array.isArray(info?.files)) return 'dist/ has not been built yet';
   // A deployment may carry dist/ without the sources: then dist/ is all there is to run.

@@ -95,10 +95,10 @@ export function operationsPlugin(root) {
     name: 'console-operations',
     async setup(build) {
       const graphql = await import('graphql');
+      const fragments = fragmentsOf(graphql, root);
       build.onLoad({ filter: /\.graphql$/ }, (args) => {
-        const fragments = fragmentsOf(graphql, root);
         const document = compose(graphql, fragments, graphql.parse(readFileSync(args.path, 'utf8')));
-        return { contents: `export default ${JSON.stringify(graphql.print(document))};`, loader: 'js', watchFiles: [join(root, FRAGMENTS_FILE)] };
+        return { contents: `export default ${JSON.stringify(graphql.print(document))};`, loader: 'js' };
       });
     },
   };

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { PERMISSIONS } from './auth/principal';
+import { PROJECT_PERMISSIONS } from './auth/principal';
 import { signToken } from './auth/sign-token';
 import { loadConfigOrExit, resolveAuthConfig, usesDevelopmentSecret } from './config/load-config';
 import { maskUrl } from './config/mask-url';
@@ -37,7 +36,7 @@ let developmentToken: string | undefined;
 try {
   const auth = resolveAuthConfig(config);
   developmentToken = usesDevelopmentSecret(config)
-    ? await signToken(auth.jwtSecret!, { sub: 'developer', perms: { [DEMO_PROJECT]: PERMISSIONS.filter((permission) => permission !== 'operator') }, expiresIn: 7 * 24 * 3600 })
+    ? await signToken(auth.jwtSecret!, { sub: 'developer', perms: { [DEMO_PROJECT]: [...PROJECT_PERMISSIONS] }, expiresIn: 7 * 24 * 3600 })
     : undefined;
   server = await startServer({ ...config, auth, logger, graphiqlToken: developmentToken, consoleDir: builtConsoleDir() });
 } catch (error) {
@@ -71,7 +70,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 logger.info({ url: `${server.url}/graphql`, database, production: config.production, instance: config.instanceId }, 'API key service listening');
 // For people and for scripts that start the server on PORT=0 (they read these lines from stderr).
 console.error(`GraphQL endpoint: ${server.url}/graphql`);
-if (config.console) console.error(`API Keys console: ${existsSync(join(builtConsoleDir(), 'index.html')) ? `${server.url}/` : 'not built (npm run build shows why)'}`);
+if (config.console) console.error(`API Keys console: ${server.consoleBuilt ? `${server.url}/` : 'not built (npm run build shows why)'}`);
 if (developmentToken) {
   console.error(`Development token: a bearer token with every permission on project "${DEMO_PROJECT}", valid 7 days (send it as Authorization: Bearer <token>):`);
   console.error(`TOKEN=${developmentToken}`);

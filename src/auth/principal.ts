@@ -6,6 +6,9 @@
 export const PERMISSIONS = ['keys:read', 'keys:write', 'audit:read', 'keys:verify', 'operator'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
+/** Every permission that counts on a project: all but operator, which counts only under "*". */
+export const PROJECT_PERMISSIONS: readonly Permission[] = PERMISSIONS.filter((permission) => permission !== 'operator');
+
 /** Permissions that manage a project; holding any of them makes the project's keys visible (not just readable). */
 const MANAGEMENT_PERMISSIONS: readonly Permission[] = ['keys:read', 'keys:write', 'audit:read'];
 

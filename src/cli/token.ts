@@ -1,12 +1,11 @@
 // Prints a signed token: npm run token -- --sub alice --project proj_1 --perms keys:read,keys:write
 import { parseArgs } from 'node:util';
-import { PERMISSIONS, type Permission } from '../auth/principal';
+import { PERMISSIONS, type Permission, PROJECT_PERMISSIONS } from '../auth/principal';
 import { signToken } from '../auth/sign-token';
 import { ConfigError, loadConfig, resolveAuthConfig } from '../config/load-config';
 import { StartFailure } from '../config/start-failure';
 
 // By default every permission a project can grant; "operator" counts only on '*' and is asked for by name.
-const PROJECT_PERMISSIONS = PERMISSIONS.filter((permission) => permission !== 'operator');
 const usage = `Usage: npm run token -- --sub <who> [--project <id>|'*'] [--perms ${PERMISSIONS.join(',')}] [--ttl <seconds>]`;
 
 try {

@@ -1,3 +1,6 @@
+import type { IncomingMessage } from 'node:http';
+import { isLoopbackAddress } from './client-info';
+
 // What a browser page may do with this API. Tokens travel in the Authorization
 // header, never in cookies, so nothing here ever allows credentials.
 
@@ -55,4 +58,27 @@ function isLoopbackOrigin(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
+
+/**
+ * Whether a request may be handed the development token (GraphiQL's page, the console's
+ * settings): the connection comes from a loopback address, through no proxy (a proxy on
+ * this machine may carry a remote browser's request, and some rewrite Host to localhost),
+ * and Host, Origin and Referer name this machine (isLoopbackRequest). Browsers say which
+ * site sent a request (Sec-Fetch-Site): a page's own request says same-origin; an address
+ * typed in or a bookmark says none, which counts only for a page (`navigation`); any other
+ * site never gets the token.
+ */
+export function isFromThisMachine(req: IncomingMessage, { navigation }: { navigation: boolean }): boolean {
+  if (!isLoopbackAddress(req.socket.remoteAddress ?? null)) return false;
+  if (FORWARDING_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && !(navigation && site === 'none')) return false;
+  const get = (name: string) => {
+    const value = req.headers[name];
+    return typeof value === 'string' ? value : null;
+  };
+  return isLoopbackRequest({ headers: { get } });
 }

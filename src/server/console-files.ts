@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { isLoopbackRequest } from './browser-access';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { isFromThisMachine } from './browser-access';
 import { sendError } from './http-responses';
 
 // The API Keys console (console/, built into dist/console by npm run build): a page
@@ -11,6 +12,8 @@ import { sendError } from './http-responses';
 // names found in the built folder are served (a Map lookup, so no path can reach
 // outside it). Every answer carries a Content-Security-Policy that lets the page run
 // its own script and styles and talk to this origin, and nothing else.
+
+const gzipAsync = promisify(gzip);
 
 const TYPES = new Map([
   ['.html', 'text/html; charset=utf-8'],
@@ -37,7 +40,8 @@ export interface ConsoleOptions {
   embedOrigins: readonly string[];
 }
 
-export type ConsoleHandler = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+/** Answers the console's paths (true), or leaves the request alone (false); `built`: whether there is a page to serve. */
+export type ConsoleHandler = ((req: IncomingMessage, res: ServerResponse, path: string) => boolean) & { readonly built: boolean };
 
 /** Paths the console answers (the API keeps /graphql, /health, /ready, /metrics). */
 const PAGE_PATHS = new Set(['/', '/index.html']);
@@ -47,10 +51,10 @@ export async function createConsoleHandler(options: ConsoleOptions): Promise<Con
   const files = options.dir ? await loadFiles(options.dir) : new Map<string, ConsoleFile>();
   const headers = securityHeaders(options.embedOrigins);
   const configBody = (req: IncomingMessage) => ({
-    developmentToken: options.developmentToken && fromThisMachine(req) ? options.developmentToken : null,
+    developmentToken: options.developmentToken && isFromThisMachine(req, { navigation: false }) ? options.developmentToken : null,
     embedOrigins: options.embedOrigins,
   });
-  return (req, res, path) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
     const name = PAGE_PATHS.has(path) ? '/index.html' : path;
     const file = files.get(name);
     if (!file && path !== CONFIG_PATH && !PAGE_PATHS.has(path)) return false;
@@ -73,6 +77,7 @@ export async function createConsoleHandler(options: ConsoleOptions): Promise<Con
     sendFile(req, res, file, name === '/index.html', headers);
     return true;
   };
+  return Object.assign(handle, { built: files.has('/index.html') });
 }
 
 function sendFile(req: IncomingMessage, res: ServerResponse, file: ConsoleFile, isPage: boolean, headers: Record<string, string>): void {
@@ -152,34 +157,8 @@ async function loadFiles(dir: string): Promise<Map<string, ConsoleFile>> {
     if (!type) continue;
     const body = await readFile(join(dir, name));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-    files.set(`/${name.split('\\').join('/')}`, { body, type, etag, gzipped: type.startsWith('image/png') || type.startsWith('font/') ? null : gzipSync(body) });
+    // Off the event loop: the script bundle takes about 10 ms to compress.
+    files.set(`/${name.split('\\').join('/')}`, { body, type, etag, gzipped: type.startsWith('image/png') || type.startsWith('font/') ? null : await gzipAsync(body) });
   }
   return files;
-}
-
-const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
-
-/**
- * Asked for by a page of this origin, loaded from this machine: the connection comes
- * from a loopback address, through no proxy (a proxy on this machine may carry a remote
- * browser's request, and some rewrite Host to localhost), and the Host, Origin and Referer
- * name this machine. Browsers say which site sent a request (Sec-Fetch-Site); one that
- * says another did never gets the token.
- */
-function fromThisMachine(req: IncomingMessage): boolean {
-  if (!isLoopbackAddress(req.socket.remoteAddress)) return false;
-  if (FORWARDING_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin') return false;
-  const get = (name: string) => {
-    const value = req.headers[name];
-    return typeof value === 'string' ? value : null;
-  };
-  return isLoopbackRequest({ headers: { get } });
-}
-
-function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4.startsWith('127.') || address === '::1';
 }

@@ -10,7 +10,7 @@ import { type Db, openDatabase } from '../store/database';
 import { MIGRATION_NEEDED_TO_START, pendingMigrations } from '../store/migrations';
 import type { UsageRetention } from '../usage/usage-books-state';
 import { clientInfoOf, verifiedClientAddress } from './client-info';
-import { createConsoleHandler } from './console-files';
+import { type ConsoleHandler, createConsoleHandler } from './console-files';
 import { listenHttp } from './http-listener';
 import { answerLiveness, createReadiness } from './readiness';
 import { createRequestHandler } from './request-handler';
@@ -88,6 +88,8 @@ export interface RunningServer {
   runUsageBooks(now?: number): Promise<void>;
   /** Requests answered by the verify fast path so far. */
   readonly fastPathAnswers: number;
+  /** Whether / serves the console (it is on and was built). */
+  consoleBuilt: boolean;
   /** Live feed streams open now. */
   readonly feedSubscribers: number;
   close(): Promise<void>;
@@ -100,6 +102,11 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
+  // Before the database: an unreadable console folder stops the start before anything is migrated or opened.
+  const consoleHandler =
+    options.console === false
+      ? undefined
+      : await createConsoleHandler({ dir: options.consoleDir ?? null, developmentToken: options.graphiqlToken, embedOrigins: options.consoleEmbedOrigins ?? [] });
   const db = await openDatabase(options.databaseUrl, {
     onQuery: options.onQuery,
     migrate: options.migrateOnStart ?? true,
@@ -107,7 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const opened: (() => Promise<unknown> | unknown)[] = [() => db.destroy()];
   try {
-    return await compose(options, logger, db, opened);
+    return await compose(options, logger, db, opened, consoleHandler);
   } catch (error) {
     for (const close of opened.reverse())
       await Promise.resolve()
@@ -117,7 +124,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 }
 
-async function compose(options: ServerOptions, logger: Logger, db: Db, opened: (() => Promise<unknown> | unknown)[]): Promise<RunningServer> {
+async function compose(
+  options: ServerOptions,
+  logger: Logger,
+  db: Db,
+  opened: (() => Promise<unknown> | unknown)[],
+  consoleHandler: ConsoleHandler | undefined,
+): Promise<RunningServer> {
   // With MIGRATE_ON_START=false the operator migrates (a job, npm run migrate). A database older
   // than what starting reads cannot serve at all: one line saying so, not the first missing table's
   // name. Newer migrations pending: start, and /ready answers 503 naming them until they are applied,
@@ -151,7 +164,7 @@ async function compose(options: ServerOptions, logger: Logger, db: Db, opened: (
   const corsOrigins = options.corsOrigins ?? [];
   const fastPath: typeof verifyFastPath =
     verifyFastPath && corsOrigins.length > 0
-      ? (req, res, body, record) => (corsOrigins.includes(req.headers.origin ?? '') ? false : verifyFastPath(req, res, body, record))
+      ? (req, res, body, record, authenticate) => (corsOrigins.includes(req.headers.origin ?? '') ? false : verifyFastPath(req, res, body, record, authenticate))
       : verifyFastPath;
   let fastPathAnswers = 0;
 
@@ -167,10 +180,7 @@ async function compose(options: ServerOptions, logger: Logger, db: Db, opened: (
     yoga: (req, res, context) => yoga(req, res, { ...context, client: clientOf(req) }),
     liveness: answerLiveness,
     readiness: createReadiness({ db, health: parts.databaseHealth, changesLive: parts.listener ? () => verifier.cache.trusted : null }),
-    console:
-      options.console === false
-        ? undefined
-        : await createConsoleHandler({ dir: options.consoleDir ?? null, developmentToken: options.graphiqlToken, embedOrigins: options.consoleEmbedOrigins ?? [] }),
+    console: consoleHandler,
     metricsEndpoint: createMetricsEndpoint(metrics, { token: options.metricsToken, clientAddress: (req) => verifiedClientAddress(req, options.trustProxy ?? 0) }),
   });
   const http = await listenHttp(handle, { port: options.port, host: options.host, requestTimeoutMs: options.requestTimeoutMs, logger });
@@ -179,6 +189,7 @@ async function compose(options: ServerOptions, logger: Logger, db: Db, opened: (
     url: http.url,
     port: http.port,
     db,
+    consoleBuilt: consoleHandler?.built ?? false,
     flushUsage: () => usage?.flush() ?? Promise.resolve(),
     runUsageBooks: (at) => books.run(at),
     get fastPathAnswers() {

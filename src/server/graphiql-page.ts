@@ -1,6 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { GraphiQLOptions } from 'graphql-yoga';
-import { isLoopbackRequest } from './browser-access';
+import { isFromThisMachine } from './browser-access';
 
 // GraphiQL, development only, served whole from this process: its scripts, styles
 // and fonts come inlined from @graphql-yoga/render-graphiql, so the page loads
@@ -50,14 +51,15 @@ export const GRAPHIQL_TITLE = 'API key service';
 
 /**
  * yoga's `graphiql` option. The development token goes only to a page asked for
- * on this machine: DNS rebinding would otherwise hand it to any site whose page
- * can reach 127.0.0.1 (see isLoopbackRequest).
+ * on this machine, under the same rule as the console's (isFromThisMachine): DNS
+ * rebinding, or a proxy on this machine, would otherwise hand it to others.
  */
 export function graphiqlOptionsFor(developmentToken: string | undefined) {
-  return (request: Request): GraphiQLOptions => ({
+  // The node adapter puts the request's IncomingMessage in the server context as req.
+  return (_request: Request, context?: { req?: IncomingMessage }): GraphiQLOptions => ({
     title: GRAPHIQL_TITLE,
     defaultQuery: GRAPHIQL_EXAMPLE,
-    headers: developmentToken && isLoopbackRequest(request) ? JSON.stringify({ Authorization: `Bearer ${developmentToken}` }) : undefined,
+    headers: developmentToken && context?.req && isFromThisMachine(context.req, { navigation: true }) ? JSON.stringify({ Authorization: `Bearer ${developmentToken}` }) : undefined,
   });
 }
 

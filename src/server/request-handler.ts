@@ -17,7 +17,7 @@ export interface RequestHandlerDeps {
   accessLog?: AccessLogMode;
   authenticate: Authenticate;
   /** Answers a plain verification and gives true, or gives false without touching the response. */
-  fastPath: ((req: IncomingMessage, res: ServerResponse, body: Buffer, record: RequestRecord) => boolean | Promise<boolean>) | null;
+  fastPath: ((req: IncomingMessage, res: ServerResponse, body: Buffer, record: RequestRecord, authenticate: () => Promise<Principal>) => boolean | Promise<boolean>) | null;
   onFastPathAnswer(): void;
   /** Whether GET with Accept: text/html serves GraphiQL (which needs no token to load). */
   servesGraphiQL: boolean;
@@ -58,6 +58,9 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
 
 async function route(deps: RequestHandlerDeps, req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
   const { requestId, path } = record;
+  // One signature check per request: a verification the fast path hands over has had its token checked already.
+  let authentication: Promise<Principal> | undefined;
+  const authenticateOnce = () => (authentication ??= deps.authenticate(req.headers.authorization));
   if (path === '/health') return deps.liveness(res);
   if (path === '/ready') return deps.readiness(res);
   if (path === '/metrics' && deps.metricsEndpoint) return deps.metricsEndpoint(req, res);
@@ -68,7 +71,7 @@ async function route(deps: RequestHandlerDeps, req: IncomingMessage, res: Server
   if (req.method === 'POST') {
     if (rejectUnboundedBody(req, res)) return;
     const body = await readBody(req);
-    const answered = deps.fastPath?.(req, res, body, record) ?? false;
+    const answered = deps.fastPath?.(req, res, body, record, authenticateOnce) ?? false;
     if (answered === true || (answered !== false && (await answered))) {
       record.fastPath = true;
       return deps.onFastPathAnswer();
@@ -79,7 +82,7 @@ async function route(deps: RequestHandlerDeps, req: IncomingMessage, res: Server
   let principal: Principal | undefined;
   if (needsToken(req, deps.servesGraphiQL)) {
     try {
-      principal = await deps.authenticate(req.headers.authorization);
+      principal = await authenticateOnce();
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
       return sendError(res, 401, error.code, error.message, { 'www-authenticate': 'Bearer' });

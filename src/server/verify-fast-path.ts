@@ -61,7 +61,14 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     if (!compiled.has(query)) compiled.set(query, operation);
   }
 
-  return function tryVerifyFastPath(req: IncomingMessage, res: ServerResponse, body: Buffer, record?: RequestRecord): boolean | Promise<boolean> {
+  /** `authenticateRequest`: the request's own authentication, shared with the general path it may hand over to. */
+  return function tryVerifyFastPath(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    record: RequestRecord,
+    authenticateRequest: () => Promise<Principal>,
+  ): boolean | Promise<boolean> {
     const contentType = responseContentType(req);
     if (!contentType || !req.headers['content-type']?.startsWith('application/json')) return false;
     let request: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
@@ -75,7 +82,7 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
     if (typeof query !== 'string' || !query.includes('verifyApiKey') || query.length > MAX_QUERY_LENGTH) return false;
 
     const principal = authenticate.cached(req.headers.authorization);
-    if (!principal) return verifyAfterWaiting(req, res, contentType, query, variables, operationName, record);
+    if (!principal) return verifyAfterWaiting(authenticateRequest, res, contentType, query, variables, operationName, record);
     // Without keys:verify anywhere the general path answers FORBIDDEN.
     if (!hasPermissionAnywhere(principal, 'keys:verify')) return false;
     const operation = operationFor(query, operationName);
@@ -99,17 +106,17 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
    * verifier does not retry a database that just failed).
    */
   async function verifyAfterWaiting(
-    req: IncomingMessage,
+    authenticateRequest: () => Promise<Principal>,
     res: ServerResponse,
     contentType: string,
     query: string,
     variables: unknown,
     operationName: unknown,
-    record: RequestRecord | undefined,
+    record: RequestRecord,
   ) {
     let principal: Principal;
     try {
-      principal = await authenticate(req.headers.authorization);
+      principal = await authenticateRequest();
     } catch {
       return false;
     }
@@ -121,15 +128,7 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
   }
 
   /** With the token known, when the key must be read (or a foreign key costs a read). */
-  async function verifyByReading(
-    res: ServerResponse,
-    contentType: string,
-    query: string,
-    operation: CompiledVerify,
-    secret: string,
-    principal: Principal,
-    record: RequestRecord | undefined,
-  ) {
+  async function verifyByReading(res: ServerResponse, contentType: string, query: string, operation: CompiledVerify, secret: string, principal: Principal, record: RequestRecord) {
     let payload: string | undefined;
     try {
       await verifier.verify(secret, principal, 'fast', (judged) => (payload = operation.serialize(judged)) !== undefined);
@@ -145,8 +144,7 @@ export function createVerifyFastPath({ schema, authenticate, verifier }: FastPat
 }
 
 /** What the access log says of a fast-path answer: the same as yoga's path would note. */
-function noteAnswer(record: RequestRecord | undefined, operation: CompiledVerify, principal: Principal): void {
-  if (!record) return;
+function noteAnswer(record: RequestRecord, operation: CompiledVerify, principal: Principal): void {
   record.subject = principal.subject;
   record.operationType = 'mutation';
   record.operationName = operation.operationName;
@@ -196,7 +194,7 @@ function compile(schema: GraphQLSchema, payloadWriters: ReturnType<typeof verify
         return `{"data":{${responseName}:${payload(result)}}}`;
       } catch {
         // Not seen in the startup checks of the schema's resolvers (verify-payload-writer.ts);
-        // the general path answers, and counts this verification's use a second time.
+        // the general path answers instead, and counts the verification (once: nothing was counted yet).
         return undefined;
       }
     },

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -23,6 +24,8 @@ export interface RequestContext {
   principal?: Principal;
   /** The access log's record of this request: the operation run is noted on it. */
   record?: RequestRecord;
+  /** The request as Node received it; the node adapter adds it. */
+  req?: IncomingMessage;
 }
 
 export interface YogaAppOptions {

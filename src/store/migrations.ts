@@ -148,10 +148,10 @@ const migrations: Record<string, Migration> = {
   '0005_usage_log': { up: migrateUsageLog },
 };
 
-/** Applies every migration, or those up to and including `target` (tests of the upgrade path). */
 /** The latest migration whose tables the server reads while it starts (its secrets): without it, it cannot start. */
 export const MIGRATION_NEEDED_TO_START = '0004_server_secrets';
 
+/** Applies every migration, or those up to and including `target` (tests of the upgrade path). */
 export async function migrateToLatest(db: Kysely<any>, target?: string): Promise<void> {
   const migrator = await migratorFor(db);
   const { error } = target ? await migrator.migrateTo(target) : await migrator.migrateToLatest();

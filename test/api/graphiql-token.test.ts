@@ -52,4 +52,24 @@ describe('the development token in GraphiQL', () => {
       expect(response.body, JSON.stringify(headers)).not.toContain(TOKEN);
     }
   });
+
+  it('is not in the page for a request through a proxy on this machine, or one another site sent', async () => {
+    for (const headers of <Record<string, string>[]>[
+      { host: `127.0.0.1:${server.port}`, 'x-forwarded-for': '203.0.113.9' },
+      { host: `localhost:${server.port}`, forwarded: 'for=203.0.113.9;host=localhost' },
+      { host: `localhost:${server.port}`, 'x-real-ip': '203.0.113.9' },
+      { host: `127.0.0.1:${server.port}`, 'sec-fetch-site': 'cross-site' },
+      { host: `127.0.0.1:${server.port}`, 'sec-fetch-site': 'same-site' },
+    ]) {
+      const response = await page(headers);
+      expect(response.status, JSON.stringify(headers)).toBe(200);
+      expect(response.body, JSON.stringify(headers)).toContain('API key service');
+      expect(response.body, JSON.stringify(headers)).not.toContain(TOKEN);
+    }
+    // An address typed into the browser (Sec-Fetch-Site: none) or the page's own request still get it.
+    for (const site of ['none', 'same-origin']) {
+      const response = await page({ host: `127.0.0.1:${server.port}`, 'sec-fetch-site': site });
+      expect(response.body, site).toContain(TOKEN);
+    }
+  });
 });

@@ -4,11 +4,7 @@
 declare module '*/scripts/build.mjs' {
   /** The package root. */
   export const ROOT: string;
-  export function entryPoints(root?: string): Record<string, string>;
-  export function sourceFingerprint(root?: string): string;
   export function builtEntries(root?: string): string[];
-  export function missingInputs(root?: string): string[];
-  export function staleReason(root?: string): string | null;
   /** Builds dist/ (the server and the console) unless it is up to date; true when it built. */
   export function ensureBuilt(root?: string, log?: (line: string) => void): Promise<boolean>;
   /** Builds dist/ under a lock; without force, only when `reason` still holds once the lock is held. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from '../../scripts/build.mjs';
-import { PERMISSIONS } from '../../src/auth/principal';
+import { PROJECT_PERMISSIONS } from '../../src/auth/principal';
 import { signToken } from '../../src/auth/sign-token';
 import type { ServerOptions } from '../../src/server/create-server';
 import { type GraphQLBody, startTestServer, TEST_JWT_SECRET, type TestServer } from './test-server';
@@ -13,7 +13,7 @@ import { type GraphQLBody, startTestServer, TEST_JWT_SECRET, type TestServer } f
 export const CONSOLE_DIR = join(ROOT, 'dist', 'console');
 export const DEMO_PROJECT = 'demo';
 /** What src/main.ts signs the development token with: every permission on "demo" but operator. */
-export const DEVELOPMENT_PERMISSIONS = PERMISSIONS.filter((permission) => permission !== 'operator');
+export const DEVELOPMENT_PERMISSIONS = PROJECT_PERMISSIONS;
 
 export interface VerifyAnswer {
   valid: boolean;

@@ -1,4 +1,4 @@
-import { ALL_PROJECTS, canSeeProject, hasPermission, isOperator, PERMISSIONS, type Permission, type Principal } from '../../auth/principal';
+import { ALL_PROJECTS, canSeeProject, hasPermission, isOperator, type Permission, PROJECT_PERMISSIONS, type Principal } from '../../auth/principal';
 import { projectId as projectIdRule } from '../../commands/inputs';
 import { builder } from '../builder';
 import { loadProject, type Project, ProjectRef } from './project';
@@ -14,7 +14,6 @@ interface ViewerProject {
  * "operator" is left out of a project's permissions: it counts only on "*", so on
  * a project it grants nothing, and a console showing it there would mislead.
  */
-const PROJECT_PERMISSIONS = PERMISSIONS.filter((permission) => permission !== 'operator');
 
 function viewerProject(principal: Principal, projectId: string): ViewerProject {
   const permissions = PROJECT_PERMISSIONS.filter((permission) => hasPermission(principal, projectId, permission));
@@ -25,7 +24,7 @@ function viewerProject(principal: Principal, projectId: string): ViewerProject {
 
 /** The projects the token names (not "*"), in code-unit order of their ids, so the list is the same on every server. */
 function explicitProjects(principal: Principal): ViewerProject[] {
-  const ids = [...principal.perms.keys()].filter((id) => id !== ALL_PROJECTS).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const ids = [...principal.perms.keys()].filter((id) => id !== ALL_PROJECTS).sort();
   return ids.map((id) => viewerProject(principal, id));
 }
 
