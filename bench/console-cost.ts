@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, ROOT } from '../scripts/build.mjs';
-import { launchBrowser } from '../test/support/browser';
+import { type ConsoleBrowser, launchBrowser } from '../test/support/browser';
 import { CONSOLE_DIR, startConsoleServer } from '../test/support/console-server';
 import { fmt, log, machineLine } from './bench-process';
 
@@ -30,10 +30,11 @@ export async function consoleCost(): Promise<string> {
 
   log(`console: ${LOADS} cold loads in Chromium`);
   const server = await startConsoleServer();
-  const browser = await launchBrowser();
   const page: number[] = [];
   const floor: number[] = [];
+  let browser: ConsoleBrowser | undefined;
   try {
+    browser = await launchBrowser();
     for (let i = 0; i < KEYS; i++) {
       await server.gql('mutation ($input: GenerateApiKeyInput!) { generateApiKey(input: $input) { __typename } }', {
         input: { projectId: 'demo', name: `Bench key ${i}`, environment: i % 2 ? 'live' : 'test' },
@@ -54,7 +55,7 @@ export async function consoleCost(): Promise<string> {
       await tab.close();
     }
   } finally {
-    await browser.close();
+    await browser?.close();
     await server.close();
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

@@ -10,7 +10,8 @@ describe('the browser test helpers', () => {
   let server: ConsoleServer;
   let browser: ConsoleBrowser;
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startConsoleServer({ developmentToken: false }), launchBrowser()]);
+    server = await startConsoleServer({ developmentToken: false });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();

@@ -79,13 +79,13 @@ describe('generating a key', () => {
     expect(await dialog().getByLabel('Secret').inputValue()).toBe(secret);
 
     // Leaving the page with the secret unconfirmed asks first; staying keeps it on screen.
-    page.once('dialog', (question) => {
-      expect(question.message()).toContain('shown only once');
-      void question.dismiss();
-    });
+    const asked = page.waitForEvent('dialog');
     await page.evaluate(() => {
       window.location.hash = '#/projects/demo/audit';
     });
+    const question = await asked;
+    expect(question.message()).toContain('shown only once');
+    await question.dismiss();
     await expect.poll(() => page.evaluate(() => window.location.hash)).toBe('#/projects/demo/keys');
     expect(await dialog().getByLabel('Secret').inputValue()).toBe(secret);
     expect(await dialog().getByRole('button', { name: 'Done' }).isDisabled()).toBe(true);
@@ -135,8 +135,11 @@ describe('a secret on screen', () => {
     await dialog().getByRole('button', { name: 'Generate key' }).click();
     const secret = await dialog().getByLabel('Secret').inputValue();
 
-    page.once('dialog', (question) => void question.dismiss());
+    const asked = page.waitForEvent('dialog');
     await page.evaluate(() => history.back());
+    const question = await asked;
+    expect(question.message()).toContain('shown only once');
+    await question.dismiss();
     await page.waitForTimeout(500);
     expect(await page.evaluate(() => window.location.hash)).toBe('#/projects/demo/keys');
     expect(await dialog().getByLabel('Secret').inputValue()).toBe(secret);

@@ -28,7 +28,8 @@ describe('the console opened from this machine in development', () => {
   let server: ConsoleServer;
   let browser: ConsoleBrowser;
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
+    server = await startConsoleServer();
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
@@ -125,7 +126,8 @@ describe('the console without a development token', () => {
   let server: ConsoleServer;
   let browser: ConsoleBrowser;
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startConsoleServer({ developmentToken: false }), launchBrowser()]);
+    server = await startConsoleServer({ developmentToken: false });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();

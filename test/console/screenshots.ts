@@ -4,15 +4,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/build.mjs';
-import { launchBrowser } from '../support/browser';
+import { type ConsoleBrowser, launchBrowser } from '../support/browser';
 import { startConsoleServer } from '../support/console-server';
 
 const OUT = join(ROOT, 'docs', 'screenshots');
 const WIDTH = 1280;
 
 const server = await startConsoleServer({ actor: 'alice@example.com' });
-const browser = await launchBrowser();
+let browser: ConsoleBrowser | undefined;
 try {
+  browser = await launchBrowser();
   const generate = async (name: string, environment: string, expiresInDays?: number) => {
     const expiresAt = expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000).toISOString() : undefined;
     const body = await server.gql('mutation ($input: GenerateApiKeyInput!) { generateApiKey(input: $input) { ... on GenerateApiKeyPayload { keyId secret } } }', {
@@ -67,6 +68,6 @@ try {
   await page.screenshot({ path: join(OUT, 'audit-log.png') });
   console.log(`Screenshots written to ${OUT}`);
 } finally {
-  await browser.close();
+  await browser?.close();
   await server.close();
 }

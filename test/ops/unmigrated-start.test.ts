@@ -25,7 +25,9 @@ describe('a server started with MIGRATE_ON_START=false on a database that lacks 
       stderr += chunk;
       if (stderr.includes('GraphQL endpoint:')) child.kill('SIGTERM');
     });
-    const [code] = await once(child, 'exit');
+    // A child that hangs is killed, not left behind the test.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code] = await once(child, 'exit').finally(() => clearTimeout(timer));
     return { code, stderr };
   };
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../support/api-key-operations';
 import { startTestServer, type TestServer } from '../support/test-server';
-import { parseExposition } from './prometheus-text';
+import { parseExposition, sampleSum } from './prometheus-text';
 
 // The fast path writes its payload before the verification is counted. When it cannot
 // write one (here a stored expiry that is not a date, so the DateTime scalar refuses it),
@@ -35,5 +35,10 @@ describe('a verification the fast path cannot answer is counted once, by the pat
     const metrics = parseExposition(await (await fetch(`${server.url}/metrics`)).text());
     const counted = metrics.samples.filter((sample) => sample.name === 'apikeys_verifications_total').reduce((total, sample) => total + sample.value, 0);
     expect(counted).toBe(1);
+    // Counted by GraphQL, which answered it, and not by the fast path that handed it over.
+    expect(sampleSum(metrics, 'apikeys_verifications_total', { path: 'graphql' })).toBe(1);
+    expect(sampleSum(metrics, 'apikeys_verifications_total', { path: 'fast' })).toBe(0);
+    expect(sampleSum(metrics, 'apikeys_verification_duration_seconds_count', { path: 'graphql' })).toBe(1);
+    expect(sampleSum(metrics, 'apikeys_verification_duration_seconds_count', { path: 'fast' })).toBe(0);
   });
 });
