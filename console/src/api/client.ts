@@ -6,7 +6,7 @@ import { createClient as createSseClient } from 'graphql-sse';
 // hand-written cache updates. Subscriptions go over server-sent events (graphql-sse, the
 // protocol the service speaks), with the same bearer token as every other request.
 
-export interface ClientOptions {
+interface ClientOptions {
   token: string;
   /** A request was refused for its token (expired, revoked): the console asks for another. */
   onUnauthorized(): void;
@@ -14,7 +14,7 @@ export interface ClientOptions {
   onAccepted?(): void;
 }
 
-export function endpoint(): string {
+function endpoint(): string {
   return new URL('graphql', document.baseURI).toString();
 }
 

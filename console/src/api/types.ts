@@ -70,9 +70,6 @@ export interface KeysData {
   project: { id: string; apiKeys: Connection<KeyRow>; idleKeys: Connection<{ id: string }> };
 }
 
-/** The union a key mutation answers: its payload, or one of the typed errors. */
-export type KeyMutationResult<Payload> = (Payload & { __typename: `${string}Payload` }) | ApiError;
-
 export interface KeyPayload {
   keyId: string;
   apiKey: KeyRow | null;

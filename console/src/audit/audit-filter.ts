@@ -40,13 +40,6 @@ export function matchesFilter(event: AuditEventFields, filter: AuditFilter): boo
   return true;
 }
 
-/** A datetime-local value (the reader's own time zone) as ISO UTC; '' stays ''. */
-export function fromLocalInput(value: string): string {
-  if (!value) return '';
-  const time = new Date(value);
-  return Number.isNaN(time.getTime()) ? '' : time.toISOString();
-}
-
 /** ISO UTC back into a datetime-local value, to show an applied filter in the form. */
 export function toLocalInput(iso: string): string {
   if (!iso) return '';

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
-import { type AuditFilter, fromLocalInput, NO_FILTER, toLocalInput } from './audit-filter';
+import { fromLocalInput } from '../ui/format';
+import { type AuditFilter, NO_FILTER, toLocalInput } from './audit-filter';
 import { EVENT_TYPES, eventLook, isEventType } from './event-labels';
 
 interface Draft {
@@ -24,7 +25,7 @@ const LABELS: [path: string, label: string][] = [
 ];
 
 /** "filter.keyId: filter.keyId is not a valid ApiKey id" → "Key id is not a valid ApiKey id". */
-export function readableFilterError(message: string): string {
+function readableFilterError(message: string): string {
   let text = message.replace(/^filter\.\w+: /, '');
   for (const [path, label] of LABELS) text = text.replaceAll(path, label);
   return text;

@@ -18,7 +18,7 @@ interface Received {
   recent: AuditEventFields[];
 }
 
-export interface LiveOptions {
+interface LiveOptions {
   projectId: string;
   paused: boolean;
   /** Events pushed by the service, oldest first, each once. */

@@ -1,18 +1,5 @@
 import type { AuditEventFields } from '../api/types';
-
-// The list holds each event once, however it arrived (a page, a refetch, the subscription).
-
-/** Events not in `known`, in their order. */
-export function unknownEvents(incoming: readonly AuditEventFields[], known: ReadonlySet<string>): AuditEventFields[] {
-  const seen = new Set(known);
-  const found: AuditEventFields[] = [];
-  for (const event of incoming) {
-    if (seen.has(event.id)) continue;
-    seen.add(event.id);
-    found.push(event);
-  }
-  return found;
-}
+import { unknownEvents } from '../api/unknown-events';
 
 /**
  * Newer events into a newest-first list. Recorded times never go back along the log, so

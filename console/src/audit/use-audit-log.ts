@@ -3,11 +3,12 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useClient } from 'urql';
 import AuditLogQuery from '../api/operations/audit-log.graphql';
 import type { AuditEventFields, Connection, PageInfo } from '../api/types';
+import { unknownEvents } from '../api/unknown-events';
 import { type AuditFilter, toApiFilter } from './audit-filter';
-import { appendOlder, mergeNewest, unknownEvents } from './merge-events';
+import { appendOlder, mergeNewest } from './merge-events';
 import { useAnnouncer } from './use-announcer';
 
-export const PAGE_SIZE = 50;
+const PAGE_SIZE = 50;
 /** How long an event that arrived while the page was open is marked "New". */
 const NEW_FOR_MS = 15_000;
 
@@ -55,12 +56,17 @@ export function useAuditLog(projectId: string, filter: AuditFilter) {
 
   const fetchPage = useCallback(
     async (after: string | null): Promise<PageResult> => {
-      const result = await client
-        .query<AuditLogData>(AuditLogQuery, { projectId, first: PAGE_SIZE, after, filter: toApiFilter(filter) }, { requestPolicy: 'network-only' })
-        .toPromise();
-      const connection = result.data?.project?.auditLog;
-      if (result.error || !connection) return { error: result.error ?? new Error(`Project ${projectId} cannot be opened with your token.`) };
-      return { events: connection.edges.map((edge) => edge.node), pageInfo: connection.pageInfo };
+      // Never rejects: the callers run it from event handlers and timers, and show an error result.
+      try {
+        const result = await client
+          .query<AuditLogData>(AuditLogQuery, { projectId, first: PAGE_SIZE, after, filter: toApiFilter(filter) }, { requestPolicy: 'network-only' })
+          .toPromise();
+        const connection = result.data?.project?.auditLog;
+        if (result.error || !connection) return { error: result.error ?? new Error(`Project ${projectId} cannot be opened with your token.`) };
+        return { events: connection.edges.map((edge) => edge.node), pageInfo: connection.pageInfo };
+      } catch (thrown) {
+        return { error: thrown instanceof Error ? thrown : new Error(String(thrown)) };
+      }
     },
     [client, projectId, filter],
   );

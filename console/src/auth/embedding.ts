@@ -3,7 +3,7 @@
 // answers the console's "ready" with its user's token, and again with a fresh one when
 // the console says the token expired. A message from any other window or origin is ignored.
 
-export const EMBED_MESSAGES = {
+const EMBED_MESSAGES = {
   ready: 'api-keys-console:ready',
   token: 'api-keys-console:token',
   expired: 'api-keys-console:token-expired',
@@ -13,7 +13,7 @@ export function isEmbedded(): boolean {
   return window.parent !== window;
 }
 
-export interface EmbedderToken {
+interface EmbedderToken {
   token: string;
   /** The project to open, when the embedding page says. */
   projectId?: string;

@@ -3,7 +3,7 @@
 // so a reload does not sign the user out; never in localStorage, a cookie or the URL.
 // The development token (loopback only) and an embedding page's token stay in memory.
 
-export type TokenSource = 'development' | 'signed-in' | 'embedded';
+type TokenSource = 'development' | 'signed-in' | 'embedded';
 
 export interface Session {
   token: string;

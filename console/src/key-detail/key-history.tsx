@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { useQuery } from 'urql';
 import KeyHistoryQuery from '../api/operations/key-history.graphql';
 import type { AuditEventFields } from '../api/types';
+import { unknownEvents } from '../api/unknown-events';
 import { Empty, LoadError, Loading } from '../ui/states';
 import { usePolling } from '../ui/use-polling';
 import { HistoryEvent } from './history-event';
@@ -26,7 +27,8 @@ export function KeyHistory({ projectId, keyId }: { projectId: string; keyId: str
 
   const page = data?.apiKey?.auditHistory;
   const nodes = (history: typeof page) => history?.edges.map((edge) => edge.node) ?? [];
-  const events = withoutRepeats([...nodes(newest?.apiKey?.auditHistory), ...earlier, ...nodes(page)]);
+  // While the next page loads the previous one may still be the live result: an event is listed once.
+  const events = unknownEvents([...nodes(newest?.apiKey?.auditHistory), ...earlier, ...nodes(page)]);
 
   // After "Show more", focus goes to the first event added, so keyboard users carry on from there.
   useEffect(() => {
@@ -73,10 +75,4 @@ export function KeyHistory({ projectId, keyId }: { projectId: string; keyId: str
       )}
     </section>
   );
-}
-
-/** While the next page loads the previous one may still be the live result: an event is listed once. */
-function withoutRepeats(events: AuditEventFields[]): AuditEventFields[] {
-  const seen = new Set<string>();
-  return events.filter((event) => !seen.has(event.id) && Boolean(seen.add(event.id)));
 }

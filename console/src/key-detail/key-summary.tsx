@@ -3,8 +3,7 @@ import { EnvironmentBadge } from '../ui/environment-badge';
 import { RelativeTime } from '../ui/relative-time';
 import { StatusBadge } from '../ui/status-badge';
 import type { KeyDetail } from './types';
-
-const count = new Intl.NumberFormat();
+import { formatCount } from './usage-range';
 
 /** The key as it is now, as a list of facts. */
 export function KeySummary({ apiKey }: { apiKey: KeyDetail }) {
@@ -42,7 +41,7 @@ export function KeySummary({ apiKey }: { apiKey: KeyDetail }) {
         <RelativeTime value={apiKey.expiresAt} never="Never expires" />
       </Fact>
       <Fact term="Verifications">
-        {count.format(apiKey.usageCount)}
+        {formatCount(apiKey.usageCount)}
         <div className="fact-note muted">accepted and refused, all time</div>
       </Fact>
       <Fact term="Version">{apiKey.version}</Fact>

@@ -2,7 +2,7 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import { useQuery } from 'urql';
 import KeyAsOfQuery from '../api/operations/key-as-of.graphql';
 import { Field } from '../ui/field';
-import { formatExact } from '../ui/format';
+import { formatExact, fromLocalInput } from '../ui/format';
 import { describeError } from '../ui/states';
 import { StatusBadge } from '../ui/status-badge';
 import type { KeyAsOfData } from './types';
@@ -18,15 +18,14 @@ export function TimeTravel({ keyId }: { keyId: string }) {
 
   const show = (event: FormEvent) => {
     event.preventDefault();
-    // datetime-local gives the reader's local wall time without a zone; Date reads it as local, and the API gets UTC.
-    const at = moment ? new Date(moment) : null;
-    if (!at || Number.isNaN(at.getTime())) {
+    const at = fromLocalInput(moment);
+    if (!at) {
       setProblem('Choose a date and time.');
       setAsOf(null);
       return;
     }
     setProblem(null);
-    setAsOf(at.toISOString());
+    setAsOf(at);
   };
   const backToNow = () => {
     setAsOf(null);

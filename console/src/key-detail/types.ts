@@ -9,7 +9,7 @@ export interface KeyLink {
   status: ApiKeyStatus;
 }
 
-export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'MALFORMED' | 'INACTIVE' | 'EXPIRED' | 'DELETED';
+type VerificationCode = 'VALID' | 'NOT_FOUND' | 'MALFORMED' | 'INACTIVE' | 'EXPIRED' | 'DELETED';
 
 export interface KeyDetail extends Omit<KeyRow, 'rotatedTo'> {
   projectId: string;
@@ -37,7 +37,7 @@ export interface UsagePoint {
   rejected: number;
 }
 
-export interface UsageSeries {
+interface UsageSeries {
   __typename: 'UsageSeries';
   granularity: Granularity;
   from: string;
@@ -49,7 +49,7 @@ export interface KeyUsageData {
   apiKey: { id: string; usage: UsageSeries | ApiError } | null;
 }
 
-export interface KeyAsOf {
+interface KeyAsOf {
   id: string;
   asOf: string | null;
   name: string;

@@ -20,7 +20,7 @@ export const PRESETS: Record<PresetId, Preset> = {
 
 export const PRESET_IDS = Object.keys(PRESETS) as PresetId[];
 
-export interface UsageRange {
+interface UsageRange {
   from: string;
   to: string;
   granularity: Granularity;
@@ -33,7 +33,7 @@ export function rangeOf(id: PresetId, now: number): UsageRange {
   return { from: new Date(end - points * stepMs).toISOString(), to: new Date(end).toISOString(), granularity };
 }
 
-export interface UsageTotals {
+interface UsageTotals {
   total: number;
   valid: number;
   rejected: number;

@@ -1,9 +1,10 @@
 import { useId, useState } from 'react';
 import { useQuery } from 'urql';
 import KeyUsageQuery from '../api/operations/key-usage.graphql';
+import { isApiError } from '../api/types';
 import { Empty, LoadError, Loading } from '../ui/states';
 import { usePolling } from '../ui/use-polling';
-import type { KeyUsageData, UsageSeries } from './types';
+import type { KeyUsageData } from './types';
 import { UsageChart } from './usage-chart';
 import { describeTotals, PRESET_IDS, PRESETS, type PresetId, rangeOf, totalsOf } from './usage-range';
 import { UsageTable } from './usage-table';
@@ -53,7 +54,7 @@ export function UsageSection({ keyId }: { keyId: string }) {
         <LoadError error={error} retry={refresh} />
       ) : !usage ? (
         <Loading what="usage" />
-      ) : !isSeries(usage) ? (
+      ) : isApiError(usage) ? (
         <div className="alert" role="alert">
           <p>{usage.message}</p>
           {usage.issues && usage.issues.length > 0 && (
@@ -82,8 +83,4 @@ export function UsageSection({ keyId }: { keyId: string }) {
       <p className="hint">Verifications are counted when their usage window closes (every minute by default, set by USAGE_WINDOW_SECONDS), so the latest may not show yet.</p>
     </section>
   );
-}
-
-function isSeries(usage: UsageSeries | { __typename: string }): usage is UsageSeries {
-  return usage.__typename === 'UsageSeries';
 }

@@ -6,10 +6,10 @@ import { daysBetween } from '../ui/format';
 /** Days without a verification after which an active key is flagged idle (Project.idleKeys). */
 export const IDLE_DAYS = 30;
 /** Age after which an active key should be rolled. */
-export const ROTATION_DAYS = 90;
+const ROTATION_DAYS = 90;
 const EXPIRING_SOON_DAYS = 7;
 
-export interface KeyFlag {
+interface KeyFlag {
   label: string;
   /** Why the flag is there, for its tooltip and screen readers. */
   explain: string;

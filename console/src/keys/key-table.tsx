@@ -65,7 +65,7 @@ export function KeyTable({
                 <RelativeTime value={key.lastUsedAt} />
               </td>
               <td>
-                <RelativeTime value={key.expiresAt} never="Never" />
+                <RelativeTime value={key.expiresAt} />
               </td>
               <td>
                 <StatusBadge status={key.status} />

@@ -7,7 +7,7 @@ import { useLeaveWarning } from '../shell/routing';
  * component's state alone, so it leaves the page with the dialog; it is never written
  * to storage, the URL or the console.
  */
-export function SecretReveal({ secret, onDone, doneLabel = 'Done' }: { secret: string; onDone(): void; doneLabel?: string }) {
+export function SecretReveal({ secret, onDone }: { secret: string; onDone(): void }) {
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
   const [stored, setStored] = useState(false);
   const field = useRef<HTMLInputElement>(null);
@@ -58,7 +58,7 @@ export function SecretReveal({ secret, onDone, doneLabel = 'Done' }: { secret: s
       </label>
       <div className="dialog-actions">
         <button type="button" className="primary" disabled={!stored} onClick={onDone}>
-          {doneLabel}
+          Done
         </button>
       </div>
     </div>

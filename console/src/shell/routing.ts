@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 
 export type Route = { view: 'keys'; projectId: string } | { view: 'key'; projectId: string; keyId: string } | { view: 'audit'; projectId: string } | { view: 'home' };
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').map(safeDecode);
   if (parts[0] !== 'projects' || !parts[1]) return { view: 'home' };
   const projectId = parts[1];

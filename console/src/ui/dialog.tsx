@@ -5,7 +5,7 @@ import { type ReactNode, useEffect, useId, useRef } from 'react';
 // data-autofocus (showModal would put it on the first button, the close button), and
 // returns to what had it before (the row menu's button, say) when the dialog goes away.
 
-export interface DialogProps {
+interface DialogProps {
   title: string;
   /** One line under the title, read out with it. */
   description?: ReactNode;

@@ -25,6 +25,16 @@ export function formatRelative(iso: string, now = Date.now()): string {
   return Math.abs(seconds) < 45 ? 'just now' : relative.format(Math.round(seconds), 'second');
 }
 
+/**
+ * A datetime-local value as ISO UTC: the input gives the reader's wall time without a zone,
+ * which Date reads as local. '' (empty or not a time) stays ''.
+ */
+export function fromLocalInput(value: string): string {
+  if (!value) return '';
+  const time = new Date(value);
+  return Number.isNaN(time.getTime()) ? '' : time.toISOString();
+}
+
 export function daysBetween(fromIso: string, now = Date.now()): number {
   return Math.floor((now - new Date(fromIso).getTime()) / (24 * 3600 * 1000));
 }

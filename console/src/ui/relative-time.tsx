@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState, useSyncExternalStore } from 'react';
 import { formatExact, formatRelative } from './format';
 
 /**
@@ -7,9 +7,13 @@ import { formatExact, formatRelative } from './format';
  * readers as the element's description.
  */
 export function RelativeTime({ value, never = 'Never' }: { value: string | null; never?: string }) {
+  if (!value) return <span className="muted">{never}</span>;
+  return <TickingTime value={value} />;
+}
+
+function TickingTime({ value }: { value: string }) {
   const now = useNow();
   const id = useId();
-  if (!value) return <span className="muted">{never}</span>;
   const exact = formatExact(value);
   return (
     <>
@@ -24,12 +28,39 @@ export function RelativeTime({ value, never = 'Never' }: { value: string | null;
   );
 }
 
-/** The clock, ticking every 30 s so relative times stay true without a reload. */
+// One clock for every relative time on the page: a single interval, running while any is shown.
+const TICK_MS = 30_000;
+const listeners = new Set<() => void>();
+let clockNow = Date.now();
+let timer: ReturnType<typeof setInterval> | undefined;
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  if (listeners.size === 1) {
+    timer = setInterval(() => {
+      clockNow = Date.now();
+      for (const notify of listeners) notify();
+    }, TICK_MS);
+  }
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size > 0) return;
+    clearInterval(timer);
+    timer = undefined;
+  };
+}
+
+function readClock(): number {
+  return clockNow;
+}
+
+/**
+ * The time to measure from, moving every 30 s so relative times stay true without a
+ * reload. The shared clock may have last ticked before this time was shown: it starts
+ * from its own first render, as exact as a fresh reading.
+ */
 function useNow(): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 30_000);
-    return () => clearInterval(timer);
-  }, []);
-  return now;
+  const [shownAt] = useState(Date.now);
+  const ticked = useSyncExternalStore(subscribe, readClock);
+  return Math.max(shownAt, ticked);
 }

@@ -16,7 +16,3 @@ export function StatusBadge({ status }: { status: ApiKeyStatus }) {
     </span>
   );
 }
-
-export function statusLabel(status: ApiKeyStatus): string {
-  return LOOK[status].label;
-}
